@@ -1,0 +1,292 @@
+"""What a run was measured on, and whether two runs measured the same workload.
+
+`collect_fingerprint` records the hardware and software a run ran on (fast, never raises: a probe
+that fails leaves its field None). `workload_hash` condenses the suite and the workload-relevant
+configuration into one digest; two runs are comparable only when their digests match.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import platform
+import sys
+from collections.abc import Callable, Iterable, Mapping
+from importlib import metadata
+from pathlib import Path
+from typing import Any, TypeVar
+
+import psutil
+from pydantic import BaseModel, Field
+
+__all__ = [
+    "TRACKED_PACKAGES",
+    "WORKLOAD_CONFIG_KEYS",
+    "Comparability",
+    "Fingerprint",
+    "GpuInfo",
+    "collect_fingerprint",
+    "comparability",
+    "fingerprint_differences",
+    "workload_hash",
+]
+
+TRACKED_PACKAGES: tuple[str, ...] = (
+    "flperf",
+    "foundry-local-sdk",
+    "onnxruntime",
+    "onnxruntime-gpu",
+    "onnxruntime-genai",
+    "onnxruntime-genai-core",
+    "onnxruntime-genai-cuda",
+)
+"""Distributions whose versions change what a benchmark measures."""
+
+WORKLOAD_CONFIG_KEYS: frozenset[str] = frozenset(
+    {
+        "iterations",
+        "concurrency",
+        "rate",
+        "request_rate",
+        "load_profile",
+        "profile",
+        "strategy",
+        "mode",
+        "duration_s",
+        "warmup",
+        "warmup_iterations",
+        "max_tokens",
+        "temperature",
+        "top_p",
+        "top_k",
+        "streaming",
+        "stream",
+        "seed",
+        "stop",
+    }
+)
+"""Config keys that change the work a run asks for (model id, timeouts, names do not)."""
+
+_GB = 1024**3
+_MB = 1024**2
+_T = TypeVar("_T")
+
+
+class GpuInfo(BaseModel):
+    """One GPU as NVML reports it."""
+
+    index: int = Field(description="NVML device index.")
+    name: str = Field(description="Marketing name, e.g. 'NVIDIA H100 80GB HBM3'.")
+    memory_total_mb: float | None = Field(None, description="Total device memory, MiB.")
+    driver_version: str | None = Field(None, description="NVIDIA driver version.")
+
+
+class Fingerprint(BaseModel):
+    """Hardware and software a run was measured on. None: could not be determined."""
+
+    cpu_model: str | None = Field(None, description="CPU model name.")
+    cpu_cores_physical: int | None = Field(None, description="Physical CPU cores.")
+    cpu_cores_logical: int | None = Field(None, description="Logical CPUs (hardware threads).")
+    ram_total_gb: float | None = Field(None, description="Total system RAM, GiB.")
+    gpus: list[GpuInfo] = Field(default_factory=list, description="NVIDIA GPUs; [] when none.")
+    os_name: str = Field(description="Operating system, e.g. 'Linux'.")
+    os_release: str = Field(description="Kernel/OS release.")
+    machine: str = Field(description="CPU architecture, e.g. 'x86_64'.")
+    python_version: str = Field(description="Python version, e.g. '3.11.9'.")
+    packages: dict[str, str | None] = Field(
+        default_factory=dict, description="Versions of TRACKED_PACKAGES; None when not installed."
+    )
+    execution_provider: str | None = Field(None, description="ONNX Runtime EP, e.g. 'CPU'.")
+    model_variant_id: str | None = Field(None, description="Exact model variant benchmarked.")
+    model_file_size_mb: float | None = Field(None, description="Model files on disk, MiB.")
+    extra: dict[str, Any] = Field(default_factory=dict, description="Other caller-supplied facts.")
+
+
+_CALLER_FIELDS = ("execution_provider", "model_variant_id", "model_file_size_mb")
+
+
+def collect_fingerprint(extra: Mapping[str, Any] | None = None) -> Fingerprint:
+    """Describe this machine. `extra` fills the caller fields; other keys land in `extra`."""
+    given = dict(extra or {})
+    caller = {key: given.pop(key) for key in _CALLER_FIELDS if key in given}
+    memory = _safe(lambda: psutil.virtual_memory().total / _GB)
+    fingerprint = Fingerprint(
+        cpu_model=_safe(_cpu_model),
+        cpu_cores_physical=_safe(lambda: psutil.cpu_count(logical=False)),
+        cpu_cores_logical=_safe(lambda: psutil.cpu_count(logical=True)),
+        ram_total_gb=round(memory, 2) if memory is not None else None,
+        gpus=_safe(_nvml_gpus) or [],
+        os_name=platform.system(),
+        os_release=platform.release(),
+        machine=platform.machine(),
+        python_version=platform.python_version(),
+        packages={name: _version(name) for name in TRACKED_PACKAGES},
+        extra=given,
+    )
+    try:
+        return fingerprint.model_validate({**fingerprint.model_dump(), **caller})
+    except ValueError:  # a caller value of the wrong type must not lose the fingerprint
+        return fingerprint.model_copy(update={"extra": {**given, **caller}})
+
+
+def _safe(probe: Callable[[], _T]) -> _T | None:
+    try:
+        return probe()
+    except Exception:
+        return None
+
+
+def _version(distribution: str) -> str | None:
+    try:
+        return metadata.version(distribution)
+    except (metadata.PackageNotFoundError, ValueError):
+        return None
+
+
+def _cpu_model() -> str | None:
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text(errors="replace").splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() in ("model name", "Hardware", "Processor") and value.strip():
+                return value.strip()
+    if sys.platform == "darwin":
+        import subprocess
+
+        out = subprocess.run(
+            ["sysctl", "-n", "machdep.cpu.brand_string"],
+            capture_output=True,
+            text=True,
+            timeout=1,
+            check=False,
+        )
+        if out.stdout.strip():
+            return out.stdout.strip()
+    return platform.processor() or None
+
+
+def _nvml_gpus() -> list[GpuInfo]:
+    import pynvml
+
+    pynvml.nvmlInit()
+    try:
+        driver = _safe(lambda: _text(pynvml.nvmlSystemGetDriverVersion()))
+        gpus = []
+        for index in range(pynvml.nvmlDeviceGetCount()):
+            handle = pynvml.nvmlDeviceGetHandleByIndex(index)
+            gpus.append(
+                GpuInfo(
+                    index=index,
+                    name=_text(pynvml.nvmlDeviceGetName(handle)),
+                    memory_total_mb=_memory_total_mb(pynvml, handle),
+                    driver_version=driver,
+                )
+            )
+        return gpus
+    finally:
+        pynvml.nvmlShutdown()
+
+
+def _memory_total_mb(pynvml: Any, handle: Any) -> float | None:
+    try:
+        return float(pynvml.nvmlDeviceGetMemoryInfo(handle).total) / _MB
+    except Exception:
+        return None
+
+
+def _text(value: str | bytes) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def workload_hash(
+    suite_json: Mapping[str, Any],
+    config: Mapping[str, Any],
+    keys: Iterable[str] = WORKLOAD_CONFIG_KEYS,
+) -> str:
+    """sha256 (hex) of the suite content plus the workload keys of `config`.
+
+    Canonical form: keys sorted, no whitespace, None-valued config keys dropped (absent and null
+    mean the same default), integral floats written as integers (1.0 == 1), tuples as lists.
+    """
+    wanted = set(keys)
+    relevant = {k: v for k, v in config.items() if k in wanted and v is not None}
+    document = {"suite": _canonical(suite_json), "config": _canonical(relevant)}
+    text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _canonical(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_canonical(v) for v in value]
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return int(value)
+    if isinstance(value, bool | int | float | str) or value is None:
+        return value
+    return str(value)
+
+
+class Comparability(BaseModel):
+    """Whether two runs can be compared, and what differs around them."""
+
+    comparable: bool = Field(description="True when both runs measured the same workload.")
+    reason: str | None = Field(None, description="Why not comparable; None when comparable.")
+    differences: list[str] = Field(
+        default_factory=list,
+        description="Environment differences (hardware, versions, EP): worth knowing, not fatal.",
+    )
+
+
+def comparability(
+    a_hash: str,
+    b_hash: str,
+    a_fingerprint: Fingerprint | None = None,
+    b_fingerprint: Fingerprint | None = None,
+) -> Comparability:
+    """Runs are comparable when their workload hashes match; fingerprints list what else differs."""
+    differences = (
+        fingerprint_differences(a_fingerprint, b_fingerprint)
+        if a_fingerprint is not None and b_fingerprint is not None
+        else []
+    )
+    if a_hash != b_hash:
+        return Comparability(
+            comparable=False,
+            reason=(
+                f"different workloads (hash {a_hash[:12]} vs {b_hash[:12]}): suite or workload "
+                "settings (iterations, concurrency, rate, warm-up, max_tokens, temperature, "
+                "streaming, seed) differ"
+            ),
+            differences=differences,
+        )
+    return Comparability(comparable=True, differences=differences)
+
+
+def fingerprint_differences(a: Fingerprint, b: Fingerprint) -> list[str]:
+    """Human-readable lines naming each fact that differs between two fingerprints."""
+    lines = []
+    for name in (
+        "cpu_model",
+        "cpu_cores_physical",
+        "cpu_cores_logical",
+        "os_name",
+        "machine",
+        "execution_provider",
+        "model_variant_id",
+    ):
+        left, right = getattr(a, name), getattr(b, name)
+        if left != right:
+            lines.append(f"{name}: {left} vs {right}")
+    if a.ram_total_gb and b.ram_total_gb and abs(a.ram_total_gb - b.ram_total_gb) > 0.5:
+        lines.append(f"ram_total_gb: {a.ram_total_gb} vs {b.ram_total_gb}")
+    gpus_a = [g.name for g in a.gpus]
+    gpus_b = [g.name for g in b.gpus]
+    if gpus_a != gpus_b:
+        lines.append(f"gpus: {gpus_a or 'none'} vs {gpus_b or 'none'}")
+    for package in sorted(set(a.packages) | set(b.packages)):
+        left, right = a.packages.get(package), b.packages.get(package)
+        if left != right:
+            lines.append(f"{package}: {left or 'absent'} vs {right or 'absent'}")
+    return lines
