@@ -34,8 +34,13 @@ def test_describe_leaves_spread_unset_below_two_values() -> None:
     none = describe([])
 
     assert (one.n, one.mean, one.stdev, one.cv, one.ci95_low, one.ci95_high) == (
-        1, 5.0, None, None, None, None,
-    )  # fmt: skip
+        1,
+        5.0,
+        None,
+        None,
+        None,
+        None,
+    )
     assert (none.n, none.mean, none.ci95_high) == (0, None, None)
 
 
