@@ -1,0 +1,53 @@
+"""Configuration of the simulated OpenAI-compatible server."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+FAULT_KINDS: tuple[str, ...] = ("fail_500", "fail_429", "disconnect", "malformed", "stall")
+"""Injectable faults, in the order the per-request draw tests them."""
+
+
+class SimConfig(BaseModel):
+    """Timings, output size and fault rates of the simulator.
+
+    Timing model (all delays in milliseconds, measured from the moment the request was
+    completely read): the first content chunk is written at ``ttft_ms``; each later content
+    chunk carrying ``t`` tokens is written ``t * itl_ms`` after the previous one, so ``itl_ms``
+    is the time *per token* and chunks of ``tokens_per_chunk`` tokens are spaced
+    ``tokens_per_chunk * itl_ms`` apart. With ``jitter`` j every delay is multiplied by a factor
+    drawn uniformly from ``[1 - j, 1 + j]``.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    model: str = Field("sim-model", min_length=1, description="Model id reported by the server.")
+    ttft_ms: float = Field(0.0, ge=0, description="Delay from request receipt to first content.")
+    itl_ms: float = Field(0.0, ge=0, description="Delay per output token between content chunks.")
+    output_tokens: int | None = Field(
+        None,
+        ge=1,
+        description="Tokens per response; unset = request max_tokens, else 16.",
+    )
+    tokens_per_chunk: int = Field(1, ge=1, description="Tokens carried by each content chunk.")
+    jitter: float = Field(0.0, ge=0, le=1, description="Relative spread of every delay.")
+    seed: int = Field(0, description="Seed of the random draws (faults, jitter).")
+    role_chunk: bool = Field(True, description="Send a role-only chunk on receipt.")
+    fail_500: float = Field(0.0, ge=0, le=1, description="Rate of HTTP 500 answers.")
+    fail_429: float = Field(0.0, ge=0, le=1, description="Rate of HTTP 429 answers.")
+    disconnect: float = Field(0.0, ge=0, le=1, description="Rate of mid-stream disconnects.")
+    malformed: float = Field(0.0, ge=0, le=1, description="Rate of one broken SSE chunk.")
+    stall: float = Field(0.0, ge=0, le=1, description="Rate of streams that stop and hang.")
+    stall_s: float = Field(30.0, ge=0, description="How long a stalled stream is held open.")
+    log_limit: int = Field(200_000, ge=1, description="Requests kept in the write log.")
+
+    @model_validator(mode="after")
+    def _fault_rates_fit(self) -> SimConfig:
+        total = sum(self.fault_rates().values())
+        if total > 1 + 1e-9:
+            raise ValueError(f"fault rates add up to {total:g}, more than 1")
+        return self
+
+    def fault_rates(self) -> dict[str, float]:
+        """Rate of each fault kind, keyed by name."""
+        return {kind: float(getattr(self, kind)) for kind in FAULT_KINDS}

@@ -1,0 +1,91 @@
+"""The simulated OpenAI-compatible chat server: in-process object and blocking entry point."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import sys
+
+from flperf.sim.config import SimConfig
+from flperf.sim.log import WriteLog
+from flperf.sim.plan import Planner
+from flperf.sim.protocol import SimConnection
+
+
+class SimServer:
+    """An OpenAI-compatible chat server with known timings, faults and a write log.
+
+    Use ``await start()`` inside a running event loop; ``log`` holds what it wrote.
+    """
+
+    def __init__(self, config: SimConfig) -> None:
+        self.config = config
+        self.log = WriteLog(config.log_limit)
+        self._planner = Planner(config, self.log)
+        self._connections: set[SimConnection] = set()
+        self._server: asyncio.Server | None = None
+        self.port: int | None = None
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
+        """Listen on ``host:port`` (0 picks a free port) and return the bound port."""
+        if self._server is not None:
+            raise RuntimeError("simulator already started")
+        loop = asyncio.get_running_loop()
+        planner, connections = self._planner, self._connections
+        self._server = await loop.create_server(
+            lambda: SimConnection(planner, connections), host, port, reuse_address=True
+        )
+        self.port = int(self._server.sockets[0].getsockname()[1])
+        return self.port
+
+    async def stop(self) -> None:
+        """Stop listening and drop open connections, stalled ones included."""
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.close()
+        for connection in list(self._connections):
+            connection.abort()
+        await server.wait_closed()
+
+    def reset(self) -> None:
+        """Clear the log and the request counter; restart the random sequences."""
+        self.log.reset()
+        self._planner.reset()
+
+
+def new_event_loop() -> asyncio.AbstractEventLoop:
+    """A uvloop event loop when uvloop is importable, else asyncio's default one."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
+
+
+async def _serve(config: SimConfig, host: str, port: int) -> None:
+    server = SimServer(config)
+    bound = await server.start(host, port)
+    print(f"flperf simulator listening on http://{host}:{bound}", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    installed: list[signal.Signals] = []
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signum, stop.set)
+            installed.append(signum)
+    try:
+        await stop.wait()
+    finally:
+        for signum in installed:
+            loop.remove_signal_handler(signum)
+        await server.stop()
+
+
+def serve(config: SimConfig, host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Run the simulator until SIGINT or SIGTERM; print the URL it listens on first."""
+    # Windows has no loop signal handlers: Ctrl+C there raises KeyboardInterrupt instead.
+    with contextlib.suppress(KeyboardInterrupt), asyncio.Runner(loop_factory=new_event_loop) as r:
+        r.run(_serve(config, host, port))
+    sys.stdout.flush()
