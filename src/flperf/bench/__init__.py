@@ -1,0 +1,1 @@
+"""The measurement core: workload, load strategies, streaming client, records and metrics."""

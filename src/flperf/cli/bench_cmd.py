@@ -1,0 +1,190 @@
+"""`flperf bench`: benchmark an OpenAI-compatible endpoint from the terminal."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import signal
+import sys
+from pathlib import Path
+from typing import Annotated
+from urllib.parse import urlparse
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from flperf.bench import event_loop
+from flperf.bench.run_config import RunConfig
+from flperf.bench.runner import Runner, RunOutcome, RunStatus, Target
+from flperf.bench.workload import (
+    Suite,
+    WorkloadError,
+    prompt_suite,
+    resolve_suite,
+    synthetic_suite,
+)
+from flperf.cli.errors import EXIT_CANCELLED, fail
+from flperf.cli.tables import errors_table, results_table
+from flperf.report.json_export import run_document
+
+
+def _validation_message(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    field = ".".join(str(p) for p in err["loc"]) or "config"
+    return f"--{field.replace('_', '-')}: {err['msg']}"
+
+
+def _check_endpoint(url: str) -> str:
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        fail(f"--endpoint must be an http(s) URL like http://127.0.0.1:8000/v1, got {url!r}")
+    return url
+
+
+def _pick_suite(
+    suite: str | None, prompt: str | None, synthetic: int | None, max_tokens: int | None, seed: int
+) -> Suite:
+    given = [x for x in (suite, prompt, synthetic) if x is not None]
+    if len(given) > 1:
+        fail("give only one of --suite, --prompt or --synthetic-tokens")
+    try:
+        if prompt is not None:
+            return prompt_suite(prompt, max_tokens or 128)
+        if synthetic is not None:
+            return synthetic_suite(synthetic, max_tokens or 128, seed)
+        return resolve_suite(suite or "default")
+    except WorkloadError as exc:
+        fail(str(exc))
+
+
+def bench(
+    endpoint: Annotated[str, typer.Option(help="Base URL of the OpenAI-compatible server")],
+    model: Annotated[str, typer.Option(help="Model name sent in each request")],
+    suite: Annotated[str | None, typer.Option(help="Suite name or path to a suite JSON")] = None,
+    prompt: Annotated[str | None, typer.Option(help="Benchmark this single prompt")] = None,
+    synthetic_tokens: Annotated[
+        int | None, typer.Option(help="Synthetic prompt of about this many tokens")
+    ] = None,
+    scenario: Annotated[
+        list[str] | None, typer.Option(help="Run only this scenario (repeatable)")
+    ] = None,
+    max_tokens: Annotated[int | None, typer.Option(help="Override max_tokens")] = None,
+    iterations: Annotated[int, typer.Option(help="Measured requests per scenario")] = 5,
+    concurrency: Annotated[int, typer.Option(help="Requests in flight (closed loop)")] = 1,
+    rate: Annotated[float | None, typer.Option(help="Requests/s (open loop)")] = None,
+    rate_mode: Annotated[str, typer.Option(help="constant or poisson")] = "constant",
+    max_concurrency: Annotated[
+        int | None, typer.Option(help="Cap on requests in flight with --rate")
+    ] = None,
+    warmup: Annotated[int, typer.Option(help="Warm-up requests per scenario")] = 1,
+    timeout: Annotated[float, typer.Option(help="Per-request timeout, seconds")] = 30.0,
+    temperature: Annotated[float, typer.Option(help="Sampling temperature (0 allowed)")] = 0.7,
+    no_stream: Annotated[bool, typer.Option("--no-stream", help="Ask for whole responses")] = False,
+    trials: Annotated[int, typer.Option(help="Repeat each scenario this many times")] = 1,
+    seed: Annotated[int, typer.Option(help="Seed for anything random")] = 0,
+    api_key: Annotated[
+        str | None, typer.Option(envvar="FLPERF_API_KEY", help="Bearer token")
+    ] = None,
+    json_path: Annotated[
+        Path | None, typer.Option("--json", help="Write run, results and requests here")
+    ] = None,
+    quiet: Annotated[bool, typer.Option(help="No progress bar")] = False,
+) -> None:
+    """Run a benchmark suite against an endpoint and print a results table."""
+    _check_endpoint(endpoint)
+    if not model.strip():
+        fail("--model is empty")
+    if not 0 < timeout <= 3600:
+        fail(f"--timeout must be between 0 and 3600 seconds, got {timeout:g}")
+    try:
+        config = RunConfig(
+            iterations=iterations,
+            concurrency=concurrency,
+            rate=rate,
+            rate_mode=rate_mode,
+            max_concurrency=max_concurrency,
+            warmup=warmup,
+            timeout=max(100, round(timeout * 1000)),
+            temperature=temperature,
+            max_tokens=max_tokens,
+            streaming=not no_stream,
+            trials=trials,
+            seed=seed,
+            scenarios=scenario or None,
+        )
+    except ValidationError as exc:
+        fail(_validation_message(exc))
+    chosen = _pick_suite(suite, prompt, synthetic_tokens, max_tokens, seed)
+    try:
+        chosen.select(config.scenarios)
+    except WorkloadError as exc:
+        fail(str(exc))
+    target = Target(name=model, endpoint=endpoint, served_model=model, api_key=api_key)
+    outcome = run_with_progress([target], chosen, config, quiet=quiet)
+    console = Console()
+    console.print(results_table(outcome.results, title=f"{chosen.name} on {model}"))
+    failures = errors_table(outcome.results)
+    if failures is not None:
+        console.print(failures)
+    if json_path is not None:
+        run_info = {
+            "suite": chosen.name,
+            "suite_version": chosen.version,
+            "endpoint": endpoint,
+            "model_ids": [model],
+            "config": config.model_dump(mode="json"),
+            "status": outcome.status.value,
+            "started_at": outcome.started_at,
+            "completed_at": outcome.completed_at,
+        }
+        document = run_document(run_info, outcome.results, outcome.records)
+        try:
+            json_path.write_text(json.dumps(document, indent=1), encoding="utf-8")
+        except OSError as exc:
+            fail(f"--json: cannot write {json_path} ({exc.strerror or exc})")
+        console.print(f"wrote {len(outcome.records)} request records to {json_path}")
+    if outcome.status is RunStatus.CANCELLED:
+        console.print("[yellow]cancelled: results above cover the requests measured so far[/]")
+        raise SystemExit(EXIT_CANCELLED)
+
+
+def run_with_progress(
+    targets: list[Target], suite: Suite, config: RunConfig, *, quiet: bool = False
+) -> RunOutcome:
+    """Run with a Rich progress bar; Ctrl-C cancels cleanly and keeps what was measured."""
+    runner = Runner(targets, suite, config)
+    show = not quiet and sys.stderr.isatty()
+    bar = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        transient=True,
+        disable=not show,
+        console=Console(stderr=True),
+    )
+
+    async def main() -> RunOutcome:
+        loop = asyncio.get_running_loop()
+        # On Windows there are no loop signal handlers; KeyboardInterrupt ends the run instead.
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signal.SIGINT, runner.cancel)
+        task_id = bar.add_task("benchmark", total=runner.progress.total)
+
+        async def refresh() -> None:
+            while True:
+                p = runner.progress
+                bar.update(task_id, completed=p.done, description=f"{p.model} / {p.scenario}")
+                await asyncio.sleep(0.1)
+
+        ticker = asyncio.create_task(refresh())
+        try:
+            return await runner.run()
+        finally:
+            ticker.cancel()
+
+    with bar:
+        return event_loop.run(main())

@@ -1,0 +1,74 @@
+"""Rich tables of results for the terminal."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.table import Table
+
+from flperf.bench.metrics import ResultMetrics, Summary
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.1f}"
+
+
+def _p(summary: Summary | None, field: str) -> str:
+    if summary is None:
+        return "-"
+    text = _ms(getattr(summary, field))
+    return f"{text}*" if summary.small_sample and field in ("p95", "p99") else text
+
+
+def results_table(results: Sequence[ResultMetrics], title: str = "Results") -> Table:
+    """One row per (model, scenario) plus the per-model total rows (`*`)."""
+    table = Table(title=title, header_style="bold", show_lines=False)
+    for name, justify in (
+        ("model", "left"),
+        ("scenario", "left"),
+        ("ok/sent", "right"),
+        ("TTFT p50 ms", "right"),
+        ("ITL p50 ms", "right"),
+        ("e2e p50 ms", "right"),
+        ("e2e p95 ms", "right"),
+        ("e2e p99 ms", "right"),
+        ("tok/s", "right"),
+        ("decode tok/s", "right"),
+        ("req/s", "right"),
+        ("errors %", "right"),
+        ("timeouts %", "right"),
+    ):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for r in results:
+        style = "bold" if r.scenario == "*" else None
+        table.add_row(
+            r.model_id,
+            "all scenarios" if r.scenario == "*" else r.scenario,
+            f"{r.successful_iterations}/{r.requests_attempted}",
+            _p(r.ttft_ms, "p50"),
+            _p(r.itl_ms, "p50"),
+            _p(r.e2e_ms, "p50"),
+            _p(r.e2e_ms, "p95"),
+            _p(r.e2e_ms, "p99"),
+            _ms(r.tps),
+            _p(r.gen_tps, "p50"),
+            "-" if r.request_throughput is None else f"{r.request_throughput:,.2f}",
+            f"{r.error_rate:.1f}",
+            f"{r.timeout_rate:.1f}",
+            style=style,
+        )
+    table.caption = "* tail from fewer than 20 samples"
+    return table
+
+
+def errors_table(results: Sequence[ResultMetrics]) -> Table | None:
+    """Failures by kind per (model, scenario), or None when nothing failed."""
+    rows = [(r, k, n) for r in results if r.scenario != "*" for k, n in r.errors_by_kind.items()]
+    if not rows:
+        return None
+    table = Table(title="Failures", header_style="bold")
+    for name in ("model", "scenario", "kind", "count"):
+        table.add_column(name)
+    for r, kind, count in rows:
+        table.add_row(r.model_id, r.scenario, kind, str(count))
+    return table

@@ -1,0 +1,22 @@
+"""The JSON document of a run: `{"run": {...}, "results": [...], "requests": [...]}`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from flperf.bench.metrics import ResultMetrics
+from flperf.bench.records import RequestRecord
+
+
+def run_document(
+    run: Mapping[str, Any],
+    results: Sequence[ResultMetrics],
+    records: Sequence[RequestRecord],
+) -> dict[str, Any]:
+    """Everything about one run as plain JSON data; every aggregate is derivable from `requests`."""
+    return {
+        "run": dict(run),
+        "results": [r.model_dump(mode="json") for r in results],
+        "requests": [r.to_dict() for r in records],
+    }

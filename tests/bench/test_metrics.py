@@ -1,0 +1,100 @@
+"""Aggregates follow DESIGN section 5 exactly; checked on hand-made records."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from flperf.bench.metrics import SMALL_SAMPLE, aggregate, aggregate_run, summarize
+from flperf.bench.records import ErrorKind, RequestRecord
+
+from .records_factory import make_failure, make_record
+
+
+def test_percentiles_use_linear_interpolation_over_successful_requests() -> None:
+    values = [float(v) for v in range(1, 11)]
+    summary = summarize(values)
+    assert summary is not None
+    assert summary.p50 == pytest.approx(5.5)
+    assert summary.p95 == pytest.approx(float(np.percentile(values, 95)))
+    assert summary.n == 10 and summary.small_sample
+
+
+def test_small_sample_flag_clears_at_threshold() -> None:
+    summary = summarize([1.0] * SMALL_SAMPLE)
+    assert summary is not None and not summary.small_sample and summary.stdev == 0.0
+
+
+def test_tps_is_tokens_of_successful_requests_over_measured_window() -> None:
+    records = [
+        make_record(index=0, start_ms=0.0, end_ms=1000.0, output_tokens=100),
+        make_record(index=1, start_ms=500.0, end_ms=2000.0, output_tokens=100),
+        make_failure(ErrorKind.HTTP, index=2, start_ms=100.0, end_ms=150.0, http_status=500),
+    ]
+    result = aggregate(records, "m", "s")
+    assert result.window_s == pytest.approx(2.0)
+    assert result.tps == pytest.approx(100.0)  # 200 tokens / 2 s; the failure adds no tokens
+    assert result.request_throughput == pytest.approx(1.0)
+
+
+def test_warmup_requests_are_excluded_from_aggregates() -> None:
+    records = [
+        make_record(index=0, warmup=True, ttft_ms=900.0, start_ms=0.0, end_ms=5000.0),
+        make_record(index=1, ttft_ms=100.0, start_ms=6000.0, end_ms=7000.0),
+    ]
+    result = aggregate(records, "m", "s")
+    assert result.ttft == 100.0
+    assert result.warmup_requests == 1 and result.requests_attempted == 1
+    assert result.window_s == pytest.approx(1.0)
+    assert result.cold_ttft_ms == 900.0
+
+
+def test_error_and_timeout_rates_are_percent_of_attempted_with_kinds() -> None:
+    records: list[RequestRecord] = [make_record(index=i) for i in range(6)]
+    records += [
+        make_failure(ErrorKind.HTTP, index=6, http_status=500),
+        make_failure(ErrorKind.HTTP, index=7, http_status=429),
+        make_failure(ErrorKind.CONNECTION, index=8),
+        make_failure(ErrorKind.TIMEOUT, index=9),
+        make_failure(ErrorKind.CANCELLED, index=10),  # not attempted to completion
+    ]
+    result = aggregate(records, "m", "s")
+    assert result.requests_attempted == 10
+    assert result.error_rate == pytest.approx(40.0)
+    assert result.timeout_rate == pytest.approx(10.0)
+    assert result.requests_cancelled == 1
+    assert result.errors_by_kind == {"http_500": 1, "http_429": 1, "connection": 1, "timeout": 1}
+
+
+def test_all_failed_gives_no_latency_and_no_throughput() -> None:
+    result = aggregate([make_failure(ErrorKind.CONNECTION)], "m", "s")
+    assert result.tps is None and result.ttft is None and result.latency_p95 is None
+    assert result.error_rate == 100.0 and result.successful_iterations == 0
+
+
+def test_gen_tps_is_inverse_of_itl_per_request() -> None:
+    result = aggregate([make_record(itl_ms=20.0), make_record(index=1, itl_ms=10.0)], "m", "s")
+    assert result.gen_tps is not None
+    assert sorted([result.gen_tps.min, result.gen_tps.max]) == [50.0, 100.0]
+
+
+def test_run_aggregates_recompute_percentiles_from_all_records() -> None:
+    a = [make_record(index=i, scenario="a", e2e_ms=float(100 + i)) for i in range(10)]
+    b = [make_record(index=10 + i, scenario="b", e2e_ms=float(1000 + i)) for i in range(30)]
+    results = aggregate_run(a + b)
+    assert [(r.model_id, r.scenario) for r in results] == [("m", "a"), ("m", "b"), ("m", "*")]
+    overall = results[-1]
+    expected = np.percentile([r.e2e_ms for r in a + b], 95)
+    assert overall.latency_p95 == pytest.approx(expected)
+    assert overall.requests_attempted == 40
+
+
+def test_token_sources_and_disagreement_are_counted() -> None:
+    records = [
+        make_record(index=0),
+        make_record(index=1, tokens_disagree=True),
+        make_record(index=2, token_source=None, output_tokens=None),
+    ]
+    result = aggregate(records, "m", "s")
+    assert result.token_sources == {"usage": 2}
+    assert result.tokens_disagree == 1
