@@ -69,10 +69,10 @@ class SimConnection(asyncio.Protocol):
         if not self._busy and not self._processing:
             self._process(received_ns)
 
-    def abort(self) -> None:
-        """Drop the connection at once (server shutdown)."""
+    def shut(self) -> None:
+        """Close the connection now, mid-response or not (server shutdown)."""
         if self._transport is not None:
-            self._transport.abort()
+            self._close(self._transport)
 
     # request framing
 
@@ -197,6 +197,9 @@ class SimConnection(asyncio.Protocol):
 
     def _close(self, transport: asyncio.Transport) -> None:
         self._buffer = b""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         transport.close()
 
     def _start(self, record: RequestRecord, steps: list[Step], received_ns: int) -> None:

@@ -46,8 +46,13 @@ class SimServer:
             return
         server.close()
         for connection in list(self._connections):
-            connection.abort()
+            connection.shut()
         await server.wait_closed()
+
+    @property
+    def open_connections(self) -> int:
+        """Client connections currently open."""
+        return len(self._connections)
 
     def reset(self) -> None:
         """Clear the log and the request counter; restart the random sequences."""
