@@ -54,7 +54,7 @@ TOOL_PACKAGES = [
     "safetensors",
     "protobuf",
 ]
-COMMON_WORDS = (
+COMMON_WORDS = (  # noqa: SIM905 - a word list reads better as text
     "the a an of to and in is it that for on with as was at by this be from or are not but "
     "have had one all can will more time what about which when there their so up out if "
     "model token speed local run test bench fast slow light river stone cloud number paper "
@@ -86,15 +86,44 @@ class BuildParams:
 def synthetic_corpus(params: BuildParams) -> list[str]:
     """Seeded pseudo-English sentences: made-up words plus a few common English ones."""
     rng = random.Random(params.seed)
-    onsets = ["", "b", "c", "d", "f", "g", "h", "k", "l", "m", "n", "p", "r", "s", "t", "v",
-              "w", "st", "tr", "pl", "gr", "br", "sh", "ch", "th"]
+    onsets = [
+        "",
+        "b",
+        "c",
+        "d",
+        "f",
+        "g",
+        "h",
+        "k",
+        "l",
+        "m",
+        "n",
+        "p",
+        "r",
+        "s",
+        "t",
+        "v",
+        "w",
+        "st",
+        "tr",
+        "pl",
+        "gr",
+        "br",
+        "sh",
+        "ch",
+        "th",
+    ]
     vowels = ["a", "e", "i", "o", "u", "ai", "ea", "ou", "io"]
     codas = ["", "", "n", "r", "s", "t", "l", "m", "nd", "st", "ng", "ck"]
     invented = []
     for _ in range(1500):
         syllables = rng.randint(1, 3)
-        invented.append("".join(rng.choice(onsets) + rng.choice(vowels) + rng.choice(codas)
-                                for _ in range(syllables)))
+        invented.append(
+            "".join(
+                rng.choice(onsets) + rng.choice(vowels) + rng.choice(codas)
+                for _ in range(syllables)
+            )
+        )
     words = invented + COMMON_WORDS * 8
     punctuation = [".", ".", ".", "?", "!", ";", ":"]
     sentences = []
@@ -141,8 +170,9 @@ def train_tokenizer(params: BuildParams, corpus: list[str], hf_dir: Path) -> Non
 
 def byte_decoder() -> dict[str, int]:
     """Map GPT-2 byte-level symbols back to byte values."""
-    printable = list(range(ord("!"), ord("~") + 1)) + list(range(0xA1, 0xAD)) + list(
-        range(0xAE, 0x100))
+    printable = (
+        list(range(ord("!"), ord("~") + 1)) + list(range(0xA1, 0xAD)) + list(range(0xAE, 0x100))
+    )
     codes = printable[:]
     extra = 0
     for b in range(256):
@@ -216,14 +246,25 @@ def build_hf_model(params: BuildParams, hf_dir: Path) -> dict[str, int]:
 def convert(params: BuildParams, hf_dir: Path, out_dir: Path, cache_dir: Path) -> None:
     """Run onnxruntime-genai's model builder on the Hugging Face folder."""
     cmd = [
-        sys.executable, "-m", "onnxruntime_genai.models.builder",
-        "-i", str(hf_dir), "-o", str(out_dir), "-p", params.precision, "-e", "cpu",
-        "-c", str(cache_dir),
+        sys.executable,
+        "-m",
+        "onnxruntime_genai.models.builder",
+        "-i",
+        str(hf_dir),
+        "-o",
+        str(out_dir),
+        "-p",
+        params.precision,
+        "-e",
+        "cpu",
+        "-c",
+        str(cache_dir),
     ]
     # The builder stamps the git HEAD of whatever repository holds its site-packages into the
     # model; with no git repository visible it stamps its own release commit instead.
-    env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1",
-               GIT_DIR=str(cache_dir / "no-git"))
+    env = dict(
+        os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", GIT_DIR=str(cache_dir / "no-git")
+    )
     subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL)
     # Foundry Local reads chat_template.jinja; older ONNX Runtime GenAI consumers read the template
     # from tokenizer_config.json, so it goes in both. The loader-only keys transformers adds are
@@ -250,7 +291,7 @@ def write_manifest(params: BuildParams, out_dir: Path, facts: dict[str, int]) ->
         "model_id": params.model_id,
         "alias": params.alias,
         "description": "flperf offline demo model: random-weight tiny Qwen2, gibberish text, "
-                       "real ONNX Runtime GenAI compute; never emits EOS",
+        "real ONNX Runtime GenAI compute; never emits EOS",
         "build_params": asdict(params),
         "facts": facts,
         "tools": tool_versions(),

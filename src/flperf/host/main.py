@@ -1,0 +1,215 @@
+"""The host process: ``python -m flperf.host --model-id ID [--port P] [--data-dir DIR]``.
+
+It binds its port first (a busy port fails at once), starts Foundry Local with flperf's data
+folders, finds and loads the model (LOCAL catalog first: registered folders and the demo model;
+then the public catalog's downloaded models), serves OpenAI-compatible HTTP on 127.0.0.1 and
+prints one readiness line on stdout. On failure it prints one error line and exits with the
+code of its `HostErrorKind`. SIGTERM or SIGINT stops it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import errno
+import logging
+import os
+import signal
+import socket
+import sys
+from pathlib import Path
+from typing import Any
+
+from flperf.host.protocol import HostErrorKind, ReadyInfo, error_line, ready_line
+
+log = logging.getLogger("flperf.host")
+HOST = "127.0.0.1"
+
+
+class HostFailure(Exception):
+    """A start-up failure with its kind (what the parent reports)."""
+
+    def __init__(self, kind: HostErrorKind, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+class _LevelFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return f"[{record.levelname.lower()}] {record.getMessage()}" + (
+            "\n" + self.formatException(record.exc_info) if record.exc_info else ""
+        )
+
+
+def _parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m flperf.host", description="Serve one Foundry Local model over HTTP."
+    )
+    parser.add_argument("--model-id", required=True, help="model id or alias")
+    parser.add_argument("--port", type=int, default=0, help="TCP port (0: any free port)")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="flperf data folder (default: $FLPERF_HOME or ~/.flperf)",
+    )
+    parser.add_argument(
+        "--model-path",
+        type=Path,
+        default=None,
+        help="ONNX Runtime GenAI folder to register under --model-id",
+    )
+    parser.add_argument(
+        "--catalog-url",
+        action="append",
+        default=None,
+        help="public catalog URL (repeatable; default Foundry's)",
+    )
+    parser.add_argument("--log-level", default="info")
+    return parser.parse_args(argv)
+
+
+def bind(port: int) -> socket.socket:
+    """A listening socket on 127.0.0.1:port, or `HostFailure` saying the port is taken."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.bind((HOST, port))
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise HostFailure(
+                HostErrorKind.PORT_IN_USE, f"port {port} on {HOST} is already in use"
+            ) from exc
+        raise HostFailure(HostErrorKind.RUNTIME_ERROR, f"cannot bind {HOST}:{port}: {exc}") from exc
+    sock.listen(1024)
+    sock.setblocking(False)
+    return sock
+
+
+def open_model(
+    home: Path, model_id: str, model_path: Path | None, catalog_urls: tuple[str, ...] | None
+) -> tuple[Any, Any]:
+    """Start the runtime and return (runtime, loaded SDK model)."""
+    from flperf.providers.errors import ModelFolderError, ProviderError
+    from flperf.providers.foundry_runtime import FoundryRuntime
+    from flperf.providers.local_models import (
+        DEMO_ALIAS,
+        DEMO_MODEL_ID,
+        ensure_demo,
+        register_folder,
+    )
+
+    try:
+        runtime = FoundryRuntime.open(home, catalog_urls)
+    except ProviderError as exc:
+        raise HostFailure(HostErrorKind.RUNTIME_ERROR, str(exc)) from exc
+    try:
+        if model_path is not None:
+            model = register_folder(runtime, model_path, model_id)
+        elif model_id in (DEMO_MODEL_ID, DEMO_ALIAS):
+            model = ensure_demo(runtime)
+        else:
+            model = _find(runtime, model_id)
+    except ModelFolderError as exc:
+        raise HostFailure(HostErrorKind.INVALID_MODEL_FOLDER, str(exc)) from exc
+    except ProviderError as exc:
+        raise HostFailure(HostErrorKind.MODEL_NOT_FOUND, str(exc)) from exc
+    if not model.is_cached:
+        raise HostFailure(
+            HostErrorKind.NOT_DOWNLOADED,
+            f"model {model.id} is not downloaded; download it first "
+            f"(flperf models download {model.id})",
+        )
+    try:
+        model.load()
+    except runtime.sdk.FoundryLocalException as exc:
+        raise HostFailure(HostErrorKind.RUNTIME_ERROR, f"loading {model.id} failed: {exc}") from exc
+    return runtime, model
+
+
+def _find(runtime: Any, model_id: str) -> Any:
+    local = runtime.local_catalog()
+    model = local.get_model_variant(model_id) or local.get_model(model_id)
+    if model is not None:
+        return model
+    log.info("%s is not a local model; asking the public catalog", model_id)
+    public = runtime.public_catalog()
+    model = public.get_model_variant(model_id) or public.get_model(model_id)
+    if model is None:
+        raise HostFailure(
+            HostErrorKind.MODEL_NOT_FOUND,
+            f"model {model_id!r} is in neither the local catalog nor the public "
+            "catalog (the public catalog needs the internet)",
+        )
+    return model
+
+
+async def serve(sock: socket.socket, runtime: Any, model: Any) -> None:
+    """Serve until SIGTERM/SIGINT; print the readiness line once listening."""
+    from aiohttp import web
+
+    from flperf.host.engine import ChatEngine
+    from flperf.host.server import HostApp
+
+    host_app = HostApp(ChatEngine(runtime.sdk, model), alias=model.alias)
+    runner = web.AppRunner(
+        host_app.build(), access_log=None, shutdown_timeout=2.0, handle_signals=False
+    )
+    await runner.setup()
+    site = web.SockSite(runner, sock)
+    await site.start()
+    port = sock.getsockname()[1]
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    info = ReadyInfo(port=port, model=model.id, pid=os.getpid(), url=f"http://{HOST}:{port}")
+    print(ready_line(info), flush=True)
+    log.info("serving %s on %s", model.id, info.url)
+    await stop.wait()
+    log.info("stopping: cancelling %d request(s) in flight", len(host_app.in_flight))
+    host_app.cancel_all()
+    await runner.cleanup()
+    host_app.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse_args(argv)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_LevelFormatter())
+    logging.basicConfig(level=args.log_level.upper(), handlers=[handler])
+    from flperf import config
+
+    home = args.data_dir if args.data_dir is not None else config.home()
+    try:
+        sock = bind(args.port)
+        runtime, model = open_model(
+            home,
+            args.model_id,
+            args.model_path,
+            tuple(args.catalog_url) if args.catalog_url else None,
+        )
+    except HostFailure as exc:
+        log.error("%s", exc)
+        print(error_line(exc.kind, str(exc)), flush=True)
+        return exc.kind.exit_code
+    except Exception as exc:  # anything else the runtime throws is still reported as a line
+        log.exception("host start failed")
+        print(error_line(HostErrorKind.RUNTIME_ERROR, f"{type(exc).__name__}: {exc}"), flush=True)
+        return HostErrorKind.RUNTIME_ERROR.exit_code
+    from flperf.bench.event_loop import run
+
+    run(serve(sock, runtime, model))
+    with contextlib.suppress(Exception):
+        model.unload()
+    log.info("stopped")
+    return 0
+
+
+def entry() -> None:
+    """Exit without the native runtime's static destructors (they may abort at exit)."""
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

@@ -1,0 +1,210 @@
+"""The host's HTTP side: OpenAI-compatible routes over one `ChatEngine` (aiohttp).
+
+Each request runs in its own worker thread; streamed text crosses to the event loop as it
+comes (one ``call_soon_threadsafe`` per piece) and everything already waiting is written in
+one go. A client that goes away cancels its generation at the next write.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from flperf.host.chat_params import BadRequest, ChatParams, parse_chat_request
+from flperf.host.engine import Cancel, ChatEngine, Generation, GenerationError
+from flperf.host.openai_wire import DONE_EVENT, ChunkEncoder, completion_body, error_body
+
+SERVER_NAME = "flperf-host"
+MAX_WORKERS = 512
+
+
+def _json(payload: Any, status: int = 200) -> web.Response:
+    return web.Response(body=orjson.dumps(payload), status=status, content_type="application/json")
+
+
+def _error(
+    status: int, message: str, kind: str = "invalid_request_error", param: str | None = None
+) -> web.Response:
+    return _json(error_body(message, kind, param), status)
+
+
+class _End:
+    """Last item a worker puts on a stream queue: the generation or its error."""
+
+    __slots__ = ("error", "result")
+
+    def __init__(self, result: Generation | None, error: BaseException | None) -> None:
+        self.result = result
+        self.error = error
+
+
+class HostApp:
+    """Routes and in-flight bookkeeping of one host."""
+
+    def __init__(self, engine: ChatEngine, alias: str | None = None) -> None:
+        self.engine = engine
+        self.names = {engine.model_id} | ({alias} if alias else set())
+        self.started = time.time()
+        self.pool = ThreadPoolExecutor(max_workers=MAX_WORKERS, thread_name_prefix="generate")
+        self.in_flight: set[Cancel] = set()
+        self.served = 0
+
+    def build(self) -> web.Application:
+        app = web.Application(client_max_size=16 * 1024 * 1024)
+        app.router.add_post("/v1/chat/completions", self.chat_completions)
+        app.router.add_get("/v1/models", self.models)
+        app.router.add_get("/v1/models/{model_id:.+}", self.model)
+        app.router.add_get("/health", self.health)
+        return app
+
+    def cancel_all(self) -> None:
+        for cancel in list(self.in_flight):
+            cancel.set()
+
+    def _model_card(self) -> dict[str, Any]:
+        return {
+            "id": self.engine.model_id,
+            "object": "model",
+            "created": int(self.started),
+            "owned_by": SERVER_NAME,
+        }
+
+    async def models(self, _: web.Request) -> web.Response:
+        return _json({"object": "list", "data": [self._model_card()]})
+
+    async def model(self, request: web.Request) -> web.Response:
+        if request.match_info["model_id"] not in self.names:
+            return _error(404, f"model {request.match_info['model_id']!r} is not served here")
+        return _json(self._model_card())
+
+    async def health(self, _: web.Request) -> web.Response:
+        loop = asyncio.get_running_loop()
+        loaded = await loop.run_in_executor(self.pool, lambda: self.engine.loaded)
+        return _json(
+            {
+                "status": "ok" if loaded else "model not loaded",
+                "server": SERVER_NAME,
+                "model": self.engine.model_id,
+                "loaded": loaded,
+                "pid": os.getpid(),
+                "in_flight": len(self.in_flight),
+                "served": self.served,
+                "uptime_s": round(time.time() - self.started, 3),
+            },
+            200 if loaded else 503,
+        )
+
+    async def chat_completions(self, request: web.Request) -> web.StreamResponse:
+        try:
+            params = parse_chat_request(orjson.loads(await request.read()))
+        except orjson.JSONDecodeError as exc:
+            return _error(400, f"the request body is not valid JSON: {exc}")
+        except BadRequest as exc:
+            return _error(400, str(exc), param=exc.param)
+        if params.model is not None and params.model not in self.names:
+            return _error(
+                404,
+                f"model {params.model!r} is not served here; this host serves "
+                f"{self.engine.model_id}",
+                param="model",
+            )
+        cancel = Cancel()
+        self.in_flight.add(cancel)
+        self.served += 1
+        try:
+            if params.stream:
+                return await self._stream(request, params, cancel)
+            return await self._complete(params, cancel)
+        finally:
+            cancel.set()  # no-op when finished; stops a generation whose client went away
+            self.in_flight.discard(cancel)
+
+    async def _complete(self, params: ChatParams, cancel: Cancel) -> web.Response:
+        loop = asyncio.get_running_loop()
+        try:
+            result = await loop.run_in_executor(self.pool, self.engine.complete, params, cancel)
+        except GenerationError as exc:
+            return _error(400, str(exc))
+        completion_id = f"chatcmpl-{uuid.uuid4().hex}"
+        body = completion_body(
+            completion_id,
+            int(time.time()),
+            self.engine.model_id,
+            result.text,
+            result.finish_reason,
+            result.prompt_tokens,
+            result.completion_tokens,
+        )
+        return web.Response(body=body, content_type="application/json")
+
+    async def _stream(
+        self, request: web.Request, params: ChatParams, cancel: Cancel
+    ) -> web.StreamResponse:
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[str | _End] = asyncio.Queue()
+        put: Callable[[str | _End], None] = queue.put_nowait
+
+        def emit(text: str) -> None:
+            loop.call_soon_threadsafe(put, text)
+
+        def work() -> None:
+            try:
+                end = _End(self.engine.stream(params, emit, cancel), None)
+            except BaseException as exc:  # handed to the event loop, which reports it
+                end = _End(None, exc)
+            loop.call_soon_threadsafe(put, end)
+
+        loop.run_in_executor(self.pool, work)
+        first = await queue.get()
+        if isinstance(first, _End) and first.error is not None:
+            status = 400 if isinstance(first.error, GenerationError) else 500
+            return _error(status, str(first.error))
+        completion_id = f"chatcmpl-{uuid.uuid4().hex}"
+        encoder = ChunkEncoder(completion_id, int(time.time()), self.engine.model_id)
+        response = web.StreamResponse(
+            headers={
+                "Content-Type": "text/event-stream",
+                "Cache-Control": "no-cache",
+                "X-Request-Id": completion_id,
+            }
+        )
+        await response.prepare(request)
+        pending = [encoder.role()]
+        item: str | _End = first
+        try:
+            while True:
+                while isinstance(item, str):
+                    pending.append(encoder.content(item))
+                    if queue.empty():
+                        break
+                    item = queue.get_nowait()
+                if isinstance(item, _End):
+                    pending.extend(self._ending(encoder, item, params.include_usage))
+                    await response.write(b"".join(pending))
+                    break
+                await response.write(b"".join(pending))
+                pending.clear()
+                item = await queue.get()
+        except (ConnectionError, asyncio.CancelledError):
+            cancel.set()
+            raise
+        await response.write_eof()
+        return response
+
+    @staticmethod
+    def _ending(encoder: ChunkEncoder, end: _End, include_usage: bool) -> list[bytes]:
+        if end.error is not None or end.result is None:
+            return [encoder.error(str(end.error)), DONE_EVENT]
+        events = [encoder.finish(end.result.finish_reason)]
+        if include_usage:
+            events.append(encoder.usage(end.result.prompt_tokens, end.result.completion_tokens))
+        events.append(DONE_EVENT)
+        return events

@@ -1,0 +1,48 @@
+"""What model listings are made of: one `CatalogModel` per model variant, and the listing."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+ModelSource = Literal["public", "local", "demo"]
+"""Where a model entry comes from: Foundry's public catalog, a folder the user registered, or
+flperf's built-in offline demo model."""
+
+PublicCatalogState = Literal["fresh", "stale", "loading", "unavailable"]
+
+
+class CatalogModel(BaseModel):
+    """One servable model variant as the catalogs describe it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str = Field(description="Full variant id, `<name>:<version>`; what requests name.")
+    alias: str = Field(description="Short name shared by the variants of one model.")
+    display_name: str | None = None
+    description: str | None = None
+    size_mb: float | None = Field(default=None, description="Download size in MB, when known.")
+    device: str | None = Field(default=None, description="CPU, GPU or NPU, when known.")
+    execution_provider: str | None = None
+    task: str | None = None
+    source: ModelSource
+    cached: bool = Field(
+        default=False, description="The files are on this machine (downloaded or local)."
+    )
+    path: str | None = Field(default=None, description="Model folder, when on this machine.")
+
+
+class CatalogListing(BaseModel):
+    """Models available now, with how current the public part is.
+
+    ``models`` always holds the local and demo models; public models come from the last
+    successful background fetch of the public catalog, whose age and state are reported.
+    """
+
+    models: list[CatalogModel]
+    public_catalog: PublicCatalogState
+    public_catalog_age_s: float | None = Field(
+        default=None, description="Seconds since the public list shown was fetched."
+    )
+    message: str | None = Field(default=None, description="Why the public list is missing/old.")

@@ -1,0 +1,270 @@
+"""The ``foundry`` provider: models of Foundry Local (SDK 2.x), each served by a host process.
+
+Catalog work (listing, registering folders, the demo model, downloads, load/unload) runs in
+this process through the SDK; serving runs in one `flperf.host` process per started model.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from flperf import config
+from flperf.providers.catalog_model import CatalogListing, CatalogModel
+from flperf.providers.downloads import DownloadTask
+from flperf.providers.errors import (
+    DownloadCancelledError,
+    ModelNotDownloadedError,
+    ModelNotFoundError,
+)
+from flperf.providers.foundry_runtime import FoundryRuntime
+from flperf.providers.local_models import (
+    DEMO_ALIAS,
+    DEMO_MODEL_ID,
+    describe,
+    ensure_demo,
+    register_folder,
+    unregister,
+)
+from flperf.providers.public_catalog import PublicCatalogCache
+from flperf.providers.registry import (
+    HealthReport,
+    ModelTarget,
+    Provider,
+    ServedModel,
+    register_provider,
+)
+
+HOST_KIND = "flperf-host"
+
+
+@register_provider("foundry")
+class FoundryProvider(Provider):
+    """Foundry Local models: public catalog, LOCAL catalog (your folders) and the demo model.
+
+    ``home`` is the flperf data folder (default `flperf.config.home()`); ``catalog_urls``
+    replaces Foundry's public catalog URL (default: `FLPERF_FOUNDRY_CATALOG_URLS` or Foundry's).
+    """
+
+    def __init__(
+        self,
+        home: Path | None = None,
+        catalog_urls: tuple[str, ...] | None = None,
+        catalog_max_age_s: float = 600.0,
+    ) -> None:
+        self.home = Path(home) if home is not None else config.home()
+        self._catalog_urls = catalog_urls
+        self._lock = threading.Lock()
+        self._runtime: FoundryRuntime | None = None
+        self._public: PublicCatalogCache | None = None
+        self._catalog_max_age_s = catalog_max_age_s
+        self._hosts: Any = None  # flperf.host.supervisor.HostManager, made on first start
+        self._downloads: dict[str, DownloadTask] = {}
+
+    # -- runtime -------------------------------------------------------------------------
+
+    @property
+    def runtime(self) -> FoundryRuntime:
+        """This process's Foundry Local runtime for ``home`` (started on first use)."""
+        with self._lock:
+            if self._runtime is None or self._runtime.closed:
+                self._runtime = FoundryRuntime.open(self.home, self._catalog_urls)
+            return self._runtime
+
+    @property
+    def public_catalog(self) -> PublicCatalogCache:
+        with self._lock:
+            if self._public is None:
+                runtime = self._runtime or FoundryRuntime.open(self.home, self._catalog_urls)
+                self._runtime = runtime
+                self._public = PublicCatalogCache(
+                    fetch=self._fetch_public,
+                    urls=runtime.public_catalog_urls,
+                    cache_file=runtime.dirs.public_catalog_cache,
+                    max_age_s=self._catalog_max_age_s,
+                )
+            return self._public
+
+    def _fetch_public(self) -> list[CatalogModel]:
+        models = []
+        for model in self.runtime.public_catalog().list_models():
+            for variant in model.variants:
+                models.append(describe(variant, "public"))
+        return models
+
+    # -- catalogs ------------------------------------------------------------------------
+
+    def list_models(self, include_public: bool = True) -> CatalogListing:
+        """Local and demo models now, plus the public list from the background cache.
+
+        Never waits for the network: the public part is whatever the last background fetch
+        brought (its age and state are in the listing); a fetch starts when one is due.
+        """
+        self.ensure_demo_model()
+        local = self.local_models()
+        if not include_public:
+            return CatalogListing(
+                models=local, public_catalog="unavailable", message="public catalog not requested"
+            )
+        snapshot = self.public_catalog.snapshot()
+        known = {m.id for m in local}
+        public = [m for m in snapshot.models if m.id not in known]
+        return CatalogListing(
+            models=local + public,
+            public_catalog=snapshot.state,
+            public_catalog_age_s=snapshot.age_s,
+            message=snapshot.message,
+        )
+
+    def local_models(self) -> list[CatalogModel]:
+        """Models of the LOCAL catalog (registered folders and the demo model)."""
+        models = []
+        for model in self.runtime.local_catalog().list_models():
+            for variant in model.variants:
+                models.append(describe(variant))
+        return sorted(models, key=lambda m: (m.source != "demo", m.id))
+
+    def refresh_public_catalog(self, wait_s: float | None = None) -> CatalogListing:
+        """Start a public-catalog fetch and wait up to ``wait_s`` for it."""
+        self.public_catalog.refresh().wait(wait_s)
+        return self.list_models()
+
+    def get_model(self, model_id: str, allow_public: bool = True) -> CatalogModel:
+        """Describe one model by id or alias: LOCAL catalog first, then the public one."""
+        return describe(self._sdk_model(model_id, allow_public))
+
+    def _sdk_model(self, model_id: str, allow_public: bool = True) -> Any:
+        if model_id in (DEMO_MODEL_ID, DEMO_ALIAS):
+            return self._ensure_demo_sdk_model()
+        local = self.runtime.local_catalog()
+        model = local.get_model_variant(model_id) or local.get_model(model_id)
+        if model is None and allow_public:
+            public = self.runtime.public_catalog()
+            model = public.get_model_variant(model_id) or public.get_model(model_id)
+        if model is None:
+            where = "the local or public catalog" if allow_public else "the local catalog"
+            raise ModelNotFoundError(
+                f"model {model_id!r} is not in {where}"
+                + (" (the public catalog needs the internet)" if allow_public else "")
+            )
+        return model
+
+    def _ensure_demo_sdk_model(self) -> Any:
+        return ensure_demo(self.runtime)
+
+    def ensure_demo_model(self) -> CatalogModel:
+        """Register the built-in offline demo model on first use and describe it."""
+        return describe(self._ensure_demo_sdk_model(), "demo")
+
+    def register_local_model(
+        self,
+        path: str | Path,
+        model_id: str | None = None,
+        alias: str | None = None,
+        description: str | None = None,
+    ) -> CatalogModel:
+        """Register an ONNX Runtime GenAI folder in the LOCAL catalog.
+
+        Raises `ModelFolderError` naming what is missing (nothing is registered then).
+        ``model_id`` defaults to ``<folder name>:1``.
+        """
+        model = register_folder(
+            self.runtime, Path(path), model_id, alias=alias, description=description
+        )
+        return describe(model)
+
+    def unregister_local_model(self, model_id: str) -> None:
+        """Remove a LOCAL-catalog registration; the folder is left alone."""
+        unregister(self.runtime, model_id)
+
+    # -- downloads and loading -----------------------------------------------------------
+
+    def download(
+        self,
+        model_id: str,
+        on_progress: Callable[[float], None] | None = None,
+    ) -> DownloadTask:
+        """Start downloading a public model in the background (or return the running task)."""
+        with self._lock:
+            task = self._downloads.get(model_id)
+            if task is not None and task.status().state == "running":
+                return task
+
+        def work(progress: Callable[[float], None], cancel: threading.Event) -> None:
+            model = self._sdk_model(model_id)
+            if model.is_cached:
+                return
+            model.download(progress_callback=progress, cancel_event=cancel)
+            if cancel.is_set():
+                raise DownloadCancelledError(f"download of {model_id} cancelled")
+
+        task = DownloadTask(model_id, work, on_progress)
+        with self._lock:
+            self._downloads[model_id] = task
+        return task
+
+    def download_status(self, model_id: str) -> DownloadTask | None:
+        with self._lock:
+            return self._downloads.get(model_id)
+
+    def load(self, model_id: str) -> None:
+        """Load a cached model into this process's runtime."""
+        model = self._sdk_model(model_id)
+        if not model.is_cached:
+            raise ModelNotDownloadedError(f"model {model_id} is not downloaded yet")
+        model.load()
+
+    def unload(self, model_id: str) -> None:
+        """Unload a model from this process's runtime (no-op when not loaded)."""
+        model = self._sdk_model(model_id, allow_public=False)
+        if model.is_loaded:
+            model.unload()
+
+    # -- serving (one host process per model) --------------------------------------------
+
+    @property
+    def hosts(self) -> Any:
+        """The `flperf.host.supervisor.HostManager` of the hosts this provider started."""
+        with self._lock:
+            if self._hosts is None:
+                from flperf.host.supervisor import HostManager
+
+                self._hosts = HostManager(home=self.home, catalog_urls=self._catalog_urls)
+            return self._hosts
+
+    def start(self, target: ModelTarget, timeout_s: float = 60.0) -> ServedModel:
+        """Start (or reuse) the host process serving ``target.model_id``."""
+        handle = self.hosts.start(
+            target.model_id, model_path=target.model_path, timeout_s=timeout_s
+        )
+        return ServedModel(
+            model=handle.model_id, base_url=handle.base_url, pid=handle.pid, kind=HOST_KIND
+        )
+
+    def stop(self, target: ModelTarget, timeout_s: float = 5.0) -> None:
+        self.hosts.stop(target.model_id, timeout_s=timeout_s)
+
+    def health(self, target: ModelTarget) -> HealthReport:
+        handle = self.hosts.get(target.model_id)
+        if handle is None:
+            return HealthReport(
+                alive=False, model_loaded=False, answered=False, detail="not started"
+            )
+        report: HealthReport = handle.health()
+        return report
+
+    def close(self) -> None:
+        """Stop every host this provider started and release the runtime."""
+        with self._lock:
+            hosts, self._hosts = self._hosts, None
+            downloads = list(self._downloads.values())
+        if hosts is not None:
+            hosts.close()
+        for task in downloads:
+            task.cancel()
+        deadline = time.monotonic() + 5.0
+        for task in downloads:
+            task.wait(max(0.0, deadline - time.monotonic()))

@@ -1,0 +1,196 @@
+"""The ``openai`` provider: an OpenAI-compatible server the user already runs.
+
+Ollama, llama.cpp's llama-server, vLLM, LM Studio, or a Foundry Local CLI service (0.8.x
+answers ``/openai/status``, 0.10+ and the SDK web service ``/status``). Start and stop only
+check reachability; the server's PID, when given, lets the monitor attribute resources to it.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from typing import Any
+
+from flperf.providers.errors import EndpointUnreachableError
+from flperf.providers.registry import (
+    HealthReport,
+    ModelTarget,
+    Provider,
+    ServedModel,
+    register_provider,
+)
+
+PROBE_TIMEOUT_S = 2.0
+
+
+@dataclass(frozen=True)
+class ProbeAnswer:
+    """One GET of a probe route."""
+
+    status: int | None
+    body: Any = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class EndpointInfo:
+    """What probing an endpoint found out."""
+
+    base_url: str
+    reachable: bool
+    kind: str
+    """``ollama``, ``foundry-0.8``, ``foundry``, ``flperf-host``, ``openai`` or ``unknown``."""
+    models: list[str] = field(default_factory=list)
+    server_pid: int | None = None
+    """PID the server reports about itself (Foundry Local's status routes), when it does."""
+    detail: str | None = None
+
+
+def normalize_base_url(endpoint: str) -> str:
+    """The server root: scheme and host, no trailing slash and no ``/v1``."""
+    url = endpoint.strip().rstrip("/")
+    if "://" not in url:
+        url = "http://" + url
+    for suffix in ("/v1", "/openai"):
+        if url.endswith(suffix):
+            url = url[: -len(suffix)]
+    return url
+
+
+def _get(url: str, timeout_s: float) -> ProbeAnswer:
+    request = urllib.request.Request(url, headers={"Accept": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout_s) as response:
+            raw = response.read(1_000_000)
+            status = response.status
+    except urllib.error.HTTPError as exc:
+        return ProbeAnswer(exc.code)
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", exc)
+        return ProbeAnswer(None, error=str(reason))
+    try:
+        return ProbeAnswer(status, json.loads(raw))
+    except ValueError:
+        return ProbeAnswer(status, raw.decode("utf-8", "replace"))
+
+
+def _model_ids(body: Any) -> list[str]:
+    if isinstance(body, dict) and isinstance(body.get("data"), list):
+        return [str(m.get("id")) for m in body["data"] if isinstance(m, dict) and m.get("id")]
+    return []
+
+
+def probe_endpoint(endpoint: str, timeout_s: float = PROBE_TIMEOUT_S) -> EndpointInfo:
+    """Find out whether ``endpoint`` answers and what kind of server it is."""
+    base = normalize_base_url(endpoint)
+    models = _get(base + "/v1/models", timeout_s)
+    if models.status is None:
+        return EndpointInfo(base, False, "unknown", detail=models.error)
+    model_ids = _model_ids(models.body)
+    health = _get(base + "/health", timeout_s)
+    if isinstance(health.body, dict) and health.body.get("server") == "flperf-host":
+        pid = health.body.get("pid")
+        return EndpointInfo(
+            base, True, "flperf-host", model_ids, pid if isinstance(pid, int) else None
+        )
+    status = _get(base + "/status", timeout_s)
+    if status.status == 200 and isinstance(status.body, dict) and "endpoints" in status.body:
+        return EndpointInfo(base, True, "foundry", model_ids, _pid(status.body))
+    old_status = _get(base + "/openai/status", timeout_s)
+    if old_status.status == 200 and isinstance(old_status.body, dict):
+        return EndpointInfo(base, True, "foundry-0.8", model_ids, _pid(old_status.body))
+    version = _get(base + "/api/version", timeout_s)
+    if version.status == 200 and isinstance(version.body, dict) and "version" in version.body:
+        return EndpointInfo(
+            base, True, "ollama", model_ids, detail=f"ollama {version.body['version']}"
+        )
+    kind = "openai" if models.status == 200 else "unknown"
+    detail = None if models.status == 200 else f"GET /v1/models answered {models.status}"
+    return EndpointInfo(base, True, kind, model_ids, detail=detail)
+
+
+def _pid(body: dict[str, Any]) -> int | None:
+    for key in ("pid", "Pid", "processId"):
+        value = body.get(key)
+        if isinstance(value, int):
+            return value
+    return None
+
+
+def one_token_request(base_url: str, model: str, timeout_s: float) -> tuple[bool, float, str]:
+    """Send a one-token non-streaming completion; (answered, latency ms, detail)."""
+    payload = json.dumps(
+        {
+            "model": model,
+            "max_tokens": 1,
+            "stream": False,
+            "messages": [{"role": "user", "content": "ping"}],
+        }
+    ).encode()
+    request = urllib.request.Request(
+        base_url.rstrip("/") + "/v1/chat/completions", payload, {"Content-Type": "application/json"}
+    )
+    started = time.perf_counter()
+    try:
+        with urllib.request.urlopen(request, timeout=timeout_s) as response:
+            body = json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        detail = exc.read(2000).decode("utf-8", "replace")
+        return False, (time.perf_counter() - started) * 1e3, f"HTTP {exc.code}: {detail}"
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        return False, (time.perf_counter() - started) * 1e3, str(exc)
+    latency = (time.perf_counter() - started) * 1e3
+    answered = isinstance(body, dict) and bool(body.get("choices"))
+    return answered, latency, "" if answered else "no choices in the answer"
+
+
+@register_provider("openai")
+class OpenAIProvider(Provider):
+    """An endpoint the user runs; flperf never starts or stops it."""
+
+    def __init__(self, timeout_s: float = PROBE_TIMEOUT_S) -> None:
+        self.timeout_s = timeout_s
+
+    def probe(self, endpoint: str) -> EndpointInfo:
+        return probe_endpoint(endpoint, self.timeout_s)
+
+    def start(self, target: ModelTarget, timeout_s: float = 60.0) -> ServedModel:
+        """Check that the endpoint answers; raise `EndpointUnreachableError` when not."""
+        if not target.endpoint:
+            raise EndpointUnreachableError(f"model {target.model_id} has no endpoint configured")
+        info = probe_endpoint(target.endpoint, min(timeout_s, self.timeout_s))
+        if not info.reachable:
+            raise EndpointUnreachableError(
+                f"{info.base_url} does not answer ({info.detail or 'no response'})"
+            )
+        return ServedModel(
+            model=target.model_id,
+            base_url=info.base_url + "/v1",
+            pid=target.pid or info.server_pid,
+            kind=info.kind,
+        )
+
+    def stop(self, target: ModelTarget, timeout_s: float = 5.0) -> None:
+        """Nothing to stop: the user owns the server."""
+
+    def health(self, target: ModelTarget) -> HealthReport:
+        if not target.endpoint:
+            return HealthReport(False, False, False, detail="no endpoint configured")
+        info = probe_endpoint(target.endpoint, self.timeout_s)
+        if not info.reachable:
+            return HealthReport(False, False, False, detail=info.detail)
+        listed = not info.models or target.model_id in info.models
+        answered, latency, detail = one_token_request(
+            info.base_url, target.model_id, max(self.timeout_s, 30.0)
+        )
+        return HealthReport(
+            True,
+            listed,
+            answered,
+            latency,
+            detail or None,
+            {"kind": info.kind, "models": info.models},
+        )
