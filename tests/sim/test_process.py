@@ -91,3 +91,30 @@ def test_bad_option_values_exit_nonzero_with_one_line_naming_the_option(
     assert result.stdout == ""
     assert len(result.stderr.strip().splitlines()) == 1
     assert message in result.stderr
+
+
+def test_simulator_exits_when_the_process_that_started_it_dies() -> None:
+    starter = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import time\n"
+            "from flperf.sim import SimConfig\n"
+            "from flperf.sim.process import start_simulator\n"
+            "sim = start_simulator(SimConfig())\n"
+            "print(sim.pid, flush=True)\n"
+            "time.sleep(60)\n",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert starter.stdout is not None
+    sim_pid = int(starter.stdout.readline())
+    starter.kill()  # no chance to stop its simulator
+    starter.wait()
+    simulator = psutil.Process(sim_pid)
+    try:
+        simulator.wait(timeout=10)
+    except psutil.TimeoutExpired:
+        simulator.kill()
+        raise

@@ -74,6 +74,9 @@ def simulate(
     cpu: Annotated[
         int | None, typer.Option(help="Pin the server to this CPU core (Linux).")
     ] = None,
+    parent_pid: Annotated[
+        int | None, typer.Option(hidden=True, help="Exit when this parent process is gone.")
+    ] = None,
 ) -> None:
     """Serve a simulated OpenAI-compatible chat model with known timings and faults."""
     try:
@@ -109,4 +112,4 @@ def simulate(
         except (OSError, ValueError) as exc:
             typer.echo(f"error: --cpu: cannot pin to core {cpu}: {exc}", err=True)
             raise typer.Exit(2) from None
-    serve(config, host, port)
+    serve(config, host, port, parent_pid)

@@ -145,12 +145,13 @@ class Planner:
         )
         per_chunk = self.config.tokens_per_chunk
         full_chunk = wire.content_chunk(prefix, per_chunk)
+        full_entry = self._content_entry(per_chunk)
         broken = len(offsets) // 2 if record.fault == "malformed" else -1
         for index, tokens in enumerate(chunk_tokens):
             if index == broken:
                 steps.append((offsets[index], MALFORMED, MALFORMED_ENTRY))
             elif tokens == per_chunk:
-                steps.append((offsets[index], full_chunk, self._content_entry(tokens)))
+                steps.append((offsets[index], full_chunk, full_entry))
             else:
                 chunk = wire.content_chunk(prefix, tokens)
                 steps.append((offsets[index], chunk, self._content_entry(tokens)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import queue
 import re
 import subprocess
@@ -110,7 +111,7 @@ def start_simulator(
     when it does not within ``timeout`` seconds.
     """
     command = [sys.executable, "-m", "flperf.sim", *to_cli_args(config)]
-    command += ["--host", host, "--port", "0"]
+    command += ["--host", host, "--port", "0", "--parent-pid", str(os.getpid())]
     if cpu is not None:
         command += ["--cpu", str(cpu)]
     stderr = tempfile.TemporaryFile("w+")  # noqa: SIM115 - SimProcess owns and closes it

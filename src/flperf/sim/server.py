@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 import sys
 
@@ -11,6 +12,9 @@ from flperf.sim.config import SimConfig
 from flperf.sim.log import WriteLog
 from flperf.sim.plan import Planner
 from flperf.sim.protocol import SimConnection
+
+PARENT_CHECK_S = 1.0
+"""How often a simulator started with a parent pid checks that its parent still runs."""
 
 
 class SimServer:
@@ -69,12 +73,22 @@ def new_event_loop() -> asyncio.AbstractEventLoop:
     return uvloop.new_event_loop()
 
 
-async def _serve(config: SimConfig, host: str, port: int) -> None:
+def _watch_parent(loop: asyncio.AbstractEventLoop, parent_pid: int, stop: asyncio.Event) -> None:
+    """Stop once the process that started us is gone (we got re-parented)."""
+    if os.getppid() != parent_pid:
+        stop.set()
+    else:
+        loop.call_later(PARENT_CHECK_S, _watch_parent, loop, parent_pid, stop)
+
+
+async def _serve(config: SimConfig, host: str, port: int, parent_pid: int | None) -> None:
     server = SimServer(config)
     bound = await server.start(host, port)
     print(f"flperf simulator listening on http://{host}:{bound}", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+    if parent_pid is not None:
+        _watch_parent(loop, parent_pid, stop)
     installed: list[signal.Signals] = []
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
@@ -88,9 +102,17 @@ async def _serve(config: SimConfig, host: str, port: int) -> None:
         await server.stop()
 
 
-def serve(config: SimConfig, host: str = "127.0.0.1", port: int = 8000) -> None:
-    """Run the simulator until SIGINT or SIGTERM; print the URL it listens on first."""
+def serve(
+    config: SimConfig,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    parent_pid: int | None = None,
+) -> None:
+    """Run the simulator until SIGINT or SIGTERM; print the URL it listens on first.
+
+    With ``parent_pid``, also stop when that process (the one that started us) has exited.
+    """
     # Windows has no loop signal handlers: Ctrl+C there raises KeyboardInterrupt instead.
     with contextlib.suppress(KeyboardInterrupt), asyncio.Runner(loop_factory=new_event_loop) as r:
-        r.run(_serve(config, host, port))
+        r.run(_serve(config, host, port, parent_pid))
     sys.stdout.flush()
