@@ -129,18 +129,25 @@ def open_model(
 
 
 def _find(runtime: Any, model_id: str) -> Any:
+    from flperf.providers.public_catalog import probe_reachable
+
     local = runtime.local_catalog()
-    model = local.get_model_variant(model_id) or local.get_model(model_id)
+    model = local.get_model_variant(model_id) if ":" in model_id else local.get_model(model_id)
     if model is not None:
         return model
+    if not probe_reachable(runtime.public_catalog_urls, 2.0):
+        raise HostFailure(
+            HostErrorKind.MODEL_NOT_FOUND,
+            f"model {model_id!r} is not in the local catalog, and the public catalog is "
+            "unavailable (offline?)",
+        )
     log.info("%s is not a local model; asking the public catalog", model_id)
     public = runtime.public_catalog()
-    model = public.get_model_variant(model_id) or public.get_model(model_id)
+    model = public.get_model_variant(model_id) if ":" in model_id else public.get_model(model_id)
     if model is None:
         raise HostFailure(
             HostErrorKind.MODEL_NOT_FOUND,
-            f"model {model_id!r} is in neither the local catalog nor the public "
-            "catalog (the public catalog needs the internet)",
+            f"model {model_id!r} is in neither the local catalog nor the public catalog",
         )
     return model
 

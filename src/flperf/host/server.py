@@ -8,6 +8,7 @@ one go. A client that goes away cancels its generation at the next write.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import time
 import uuid
@@ -21,6 +22,8 @@ from aiohttp import web
 from flperf.host.chat_params import BadRequest, ChatParams, parse_chat_request
 from flperf.host.engine import Cancel, ChatEngine, Generation, GenerationError
 from flperf.host.openai_wire import DONE_EVENT, ChunkEncoder, completion_body, error_body
+
+log = logging.getLogger("flperf.host")
 
 SERVER_NAME = "flperf-host"
 MAX_WORKERS = 512
@@ -179,9 +182,11 @@ class HostApp:
         await response.prepare(request)
         pending = [encoder.role()]
         item: str | _End = first
+        sent = 0
         try:
             while True:
                 while isinstance(item, str):
+                    sent += 1
                     pending.append(encoder.content(item))
                     if queue.empty():
                         break
@@ -195,6 +200,7 @@ class HostApp:
                 item = await queue.get()
         except (ConnectionError, asyncio.CancelledError):
             cancel.set()
+            log.info("client went away after %d streamed piece(s); generation cancelled", sent)
             raise
         await response.write_eof()
         return response

@@ -75,6 +75,7 @@ class HostHandle:
         self.start_error: tuple[HostErrorKind, str] | None = None
         self._on_log = on_log
         self._settled = threading.Event()
+        self._new_log = threading.Condition()
         self._readers = [
             threading.Thread(
                 target=self._read,
@@ -150,12 +151,29 @@ class HostHandle:
                     self._settled.set()
             level, message = split_level(line, default)
             record = HostLogRecord(time.time(), level, message, name)
-            self.logs.append(record)
+            with self._new_log:
+                self.logs.append(record)
+                self._new_log.notify_all()
             if self._on_log is not None:
                 with contextlib.suppress(Exception):
                     self._on_log(record)
         if name == "stdout":
             self._settled.set()  # output ended: the process is exiting
+
+    def wait_for_log(
+        self, predicate: Callable[[HostLogRecord], bool], timeout_s: float
+    ) -> HostLogRecord | None:
+        """The first kept log record matching ``predicate``, waiting up to ``timeout_s``."""
+        deadline = time.monotonic() + timeout_s
+        with self._new_log:
+            while True:
+                for record in self.logs:
+                    if predicate(record):
+                        return record
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return None
+                self._new_log.wait(left)
 
     def wait_ready(self, timeout_s: float) -> ReadyInfo:
         """Wait for the readiness line; raise `HostStartError` (and end the host) otherwise."""

@@ -140,10 +140,14 @@ class FoundryProvider(Provider):
         if model_id in (DEMO_MODEL_ID, DEMO_ALIAS):
             return self._ensure_demo_sdk_model()
         local = self.runtime.local_catalog()
-        model = local.get_model_variant(model_id) or local.get_model(model_id)
+        model = _lookup(local, model_id)
+        if model is None and allow_public and self.public_catalog.known_unavailable:
+            raise ModelNotFoundError(
+                f"model {model_id!r} is not in the local catalog and the public catalog is "
+                "unavailable (offline?)"
+            )
         if model is None and allow_public:
-            public = self.runtime.public_catalog()
-            model = public.get_model_variant(model_id) or public.get_model(model_id)
+            model = _lookup(self.runtime.public_catalog(), model_id)
         if model is None:
             where = "the local or public catalog" if allow_public else "the local catalog"
             raise ModelNotFoundError(
@@ -257,7 +261,11 @@ class FoundryProvider(Provider):
         return report
 
     def close(self) -> None:
-        """Stop every host this provider started and release the runtime."""
+        """Stop every host this provider started and cancel its downloads.
+
+        The process's runtime stays open for other users; `FoundryRuntime.close_current`
+        releases it.
+        """
         with self._lock:
             hosts, self._hosts = self._hosts, None
             downloads = list(self._downloads.values())
@@ -268,3 +276,10 @@ class FoundryProvider(Provider):
         deadline = time.monotonic() + 5.0
         for task in downloads:
             task.wait(max(0.0, deadline - time.monotonic()))
+
+
+def _lookup(catalog: Any, model_id: str) -> Any:
+    """A variant by full id (``name:version``) or a model by alias; None when unknown."""
+    if ":" in model_id:
+        return catalog.get_model_variant(model_id)
+    return catalog.get_model(model_id)

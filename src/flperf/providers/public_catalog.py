@@ -56,7 +56,8 @@ class PublicCatalogCache:
     """Background fetcher of the public catalog with an in-memory and on-disk copy.
 
     ``fetch`` does the slow SDK call; ``urls`` are probed first. ``max_age_s`` is how long a
-    list counts as fresh; an older one is still shown (as "stale") while a refresh runs.
+    list counts as fresh; an older one is still shown (as "stale") while a refresh runs. After
+    a failed fetch the next one starts no sooner than ``retry_after_s`` later.
     """
 
     def __init__(
@@ -65,6 +66,7 @@ class PublicCatalogCache:
         urls: Sequence[str],
         cache_file: Path | None = None,
         max_age_s: float = 600.0,
+        retry_after_s: float = 60.0,
         probe_timeout_s: float = 2.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -72,12 +74,14 @@ class PublicCatalogCache:
         self._urls = list(urls)
         self._cache_file = cache_file
         self._max_age_s = max_age_s
+        self._retry_after_s = retry_after_s
         self._probe_timeout_s = probe_timeout_s
         self._clock = clock
         self._lock = threading.Lock()
         self._models: list[CatalogModel] = []
         self._fetched_at: float | None = None
         self._last_failed = False
+        self._last_attempt: float | None = None
         self._thread: threading.Thread | None = None
         self._done = threading.Event()
         self._done.set()
@@ -94,7 +98,7 @@ class PublicCatalogCache:
                 state: PublicCatalogState = "fresh"
             elif age is not None:
                 state = "stale"
-            elif fetching:
+            elif fetching and not self._last_failed:
                 state = "loading"
             else:
                 state = "unavailable"
@@ -111,12 +115,19 @@ class PublicCatalogCache:
         """Start a background fetch unless one runs; the event is set when it ends."""
         with self._lock:
             if self._thread is None:
+                self._last_attempt = self._clock()
                 self._done.clear()
                 self._thread = threading.Thread(
                     target=self._run, name="flperf-public-catalog", daemon=True
                 )
                 self._thread.start()
             return self._done
+
+    @property
+    def known_unavailable(self) -> bool:
+        """The last fetch failed (looking a model up there now would only wait)."""
+        with self._lock:
+            return self._last_failed
 
     def wait(self, timeout_s: float | None = None) -> bool:
         """Wait for a running fetch to end; True when none is running afterwards."""
@@ -126,9 +137,10 @@ class PublicCatalogCache:
         with self._lock:
             if self._thread is not None:
                 return False
-            if self._fetched_at is None:
-                return True
-            return self._clock() - self._fetched_at > self._max_age_s
+            now = self._clock()
+            if self._last_failed and self._last_attempt is not None:
+                return now - self._last_attempt > self._retry_after_s
+            return self._fetched_at is None or now - self._fetched_at > self._max_age_s
 
     def _run(self) -> None:
         models: list[CatalogModel] = []
@@ -144,10 +156,11 @@ class PublicCatalogCache:
                 self._last_failed = False
             else:
                 self._last_failed = True
-            self._thread = None
-            self._done.set()
         if models:
             self._save_disk_copy()
+        with self._lock:
+            self._thread = None
+            self._done.set()
 
     def _load_disk_copy(self) -> None:
         if self._cache_file is None or not self._cache_file.is_file():

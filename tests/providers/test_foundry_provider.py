@@ -1,0 +1,108 @@
+"""The foundry provider on the real Foundry Local runtime, offline, in a temp data folder."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from flperf.providers import DEMO_ALIAS, DEMO_MODEL_ID, FoundryProvider
+from flperf.providers.errors import ModelFolderError, ModelNotFoundError
+from flperf.providers.local_models import demo_model_source
+from flperf.providers.public_catalog import UNAVAILABLE_MESSAGE
+
+pytestmark = pytest.mark.foundry
+
+
+def test_listing_is_fast_and_flags_the_unreachable_catalog(foundry: FoundryProvider) -> None:
+    foundry.runtime  # noqa: B018 - start the runtime outside the timed call
+    started = time.perf_counter()
+    listing = foundry.list_models()
+    elapsed = time.perf_counter() - started
+    assert elapsed < 1.0
+    assert [m.id for m in listing.models if m.source == "demo"] == [DEMO_MODEL_ID]
+    assert listing.public_catalog in ("loading", "unavailable")
+
+    assert foundry.public_catalog.wait(10)
+    settled = foundry.list_models()
+    assert settled.public_catalog == "unavailable"
+    assert settled.message == UNAVAILABLE_MESSAGE
+    assert all(m.source != "public" for m in settled.models)
+
+
+def test_demo_model_is_registered_once_and_marked(foundry: FoundryProvider) -> None:
+    first = foundry.ensure_demo_model()
+    second = foundry.ensure_demo_model()
+    assert first == second
+    assert first.id == DEMO_MODEL_ID
+    assert first.alias == DEMO_ALIAS
+    assert first.source == "demo"
+    assert first.cached
+    assert first.path is not None
+    assert Path(first.path).parent == foundry.home.resolve() / "foundry"
+    registry = json.loads(
+        (foundry.home / "foundry" / "models" / "foundry.local.modelinfo.json").read_text()
+    )
+    assert [m["model_info"]["id"] for m in registry["models"]].count(DEMO_MODEL_ID) == 1
+
+
+def test_demo_model_is_found_by_alias(foundry: FoundryProvider) -> None:
+    assert foundry.get_model(DEMO_ALIAS).id == DEMO_MODEL_ID
+
+
+def test_registering_a_folder_without_genai_config_names_it_and_registers_nothing(
+    foundry: FoundryProvider, tmp_path: Path
+) -> None:
+    folder = tmp_path / "broken"
+    shutil.copytree(demo_model_source(), folder)
+    (folder / "genai_config.json").unlink()
+    before = [m.id for m in foundry.local_models()]
+    with pytest.raises(ModelFolderError, match=r"missing genai_config\.json"):
+        foundry.register_local_model(folder, "broken-generic-cpu:1")
+    assert [m.id for m in foundry.local_models()] == before
+
+
+def test_registering_a_missing_folder_fails_clearly(
+    foundry: FoundryProvider, tmp_path: Path
+) -> None:
+    with pytest.raises(ModelFolderError, match="folder does not exist"):
+        foundry.register_local_model(tmp_path / "absent", "absent-generic-cpu:1")
+    with pytest.raises(ModelNotFoundError):
+        foundry.get_model("absent-generic-cpu:1", allow_public=False)
+
+
+def test_unknown_model_fails_fast_once_the_catalog_is_known_offline(
+    foundry: FoundryProvider,
+) -> None:
+    foundry.public_catalog.refresh().wait(10)
+    started = time.perf_counter()
+    with pytest.raises(ModelNotFoundError, match="unavailable"):
+        foundry.get_model("nothing-like-this-generic-cpu:1")
+    assert time.perf_counter() - started < 1.0
+
+
+def test_registered_folder_is_listed_as_local_and_can_be_removed(
+    foundry: FoundryProvider, tmp_path: Path
+) -> None:
+    folder = tmp_path / "mine"
+    shutil.copytree(demo_model_source(), folder)
+    model = foundry.register_local_model(folder, "mine-generic-cpu:1")
+    assert model.source == "local"
+    assert model.path == str(folder.resolve())
+    assert "mine-generic-cpu:1" in {m.id for m in foundry.list_models().models}
+    again = foundry.register_local_model(folder, "mine-generic-cpu:1")
+    assert again.id == model.id
+    foundry.unregister_local_model("mine-generic-cpu:1")
+    assert "mine-generic-cpu:1" not in {m.id for m in foundry.local_models()}
+    assert folder.is_dir()
+
+
+def test_demo_model_loads_and_unloads_in_process(foundry: FoundryProvider) -> None:
+    foundry.load(DEMO_MODEL_ID)
+    sdk_model = foundry._sdk_model(DEMO_MODEL_ID)
+    assert sdk_model.is_loaded
+    foundry.unload(DEMO_MODEL_ID)
+    assert not sdk_model.is_loaded
