@@ -40,6 +40,13 @@ class SimConfig(BaseModel):
     stall: float = Field(0.0, ge=0, le=1, description="Rate of streams that stop and hang.")
     stall_s: float = Field(30.0, ge=0, description="How long a stalled stream is held open.")
     log_limit: int = Field(200_000, ge=1, description="Requests kept in the write log.")
+    spin_ms: float = Field(
+        0.0,
+        ge=0,
+        le=100,
+        description="Poll the loop this long before each deadline instead of waiting on a "
+        "timer: chunks leave within ~0.1 ms of their time instead of ~1 ms, for more CPU.",
+    )
 
     @model_validator(mode="after")
     def _fault_rates_fit(self) -> SimConfig:

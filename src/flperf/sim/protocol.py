@@ -21,8 +21,8 @@ from flperf.sim.wire import error_response, json_response
 
 MAX_HEAD_BYTES = 64 * 1024
 MAX_BODY_BYTES = 16 * 1024 * 1024
-SPIN_NS = 1_500_000
-"""Before a deadline, the last stretch polled on each loop turn instead of waiting on a timer."""
+
+_TIMER_MIN_NS = 500_000  # shorter waits round to 0 ms in uvloop: poll instead
 
 _now = time.perf_counter_ns
 
@@ -38,6 +38,7 @@ class SimConnection(asyncio.Protocol):
         self._planner = planner
         self._connections = connections
         self._loop = asyncio.get_running_loop()
+        self._spin_ns = int(planner.config.spin_ms * 1e6)
         self._transport: asyncio.Transport | None = None
         self._buffer = b""
         self._busy = False  # a response is being written
@@ -242,10 +243,12 @@ class SimConnection(asyncio.Protocol):
         self._index = index
         if index < count:
             remaining = base + steps[index][0] - _now()
-            # Loop timers are only good to about a millisecond (uvloop counts whole ms), so
-            # sleep until shortly before the deadline and poll the last stretch from the loop.
-            if remaining > SPIN_NS:
-                self._timer = self._loop.call_later((remaining - SPIN_NS) / 1e9, self._advance)
+            # Loop timers are good to about a millisecond (uvloop counts whole ms). With a spin
+            # window, sleep until that long before the deadline and poll the rest on each loop
+            # turn; a timer that fired early also ends up polling the remainder.
+            spin = self._spin_ns
+            if remaining > spin and remaining >= _TIMER_MIN_NS:
+                self._timer = self._loop.call_later((remaining - spin) / 1e9, self._advance)
             else:
                 self._timer = self._loop.call_soon(self._advance)
             return
