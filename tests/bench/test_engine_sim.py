@@ -187,3 +187,25 @@ def test_unreachable_model_becomes_connection_errors_not_a_crash() -> None:
         "connection": 3
     }
     assert by_model["sim"].error_rate == 0 and by_model["sim"].successful_iterations == 3
+
+
+def test_results_carry_the_server_process_resources_over_their_window() -> None:
+    from flperf.bench import event_loop
+    from flperf.bench.runner import Runner, Target
+
+    with start_simulator(SimConfig(ttft_ms=2, itl_ms=1, output_tokens=64)) as sim:
+        runner = Runner(
+            [Target(name="sim", endpoint=sim.url, served_model="sim-model", pid=sim.pid)],
+            one_scenario_suite(max_tokens=64),
+            RunConfig(iterations=40, concurrency=4, warmup=0),
+            monitor_interval_s=0.05,
+        )
+        outcome = event_loop.run(runner.run())
+    result, overall = outcome.results
+    assert result.resources is not None and overall.resources is not None
+    assert result.resources.sample_count >= 3
+    assert result.cpu_avg is not None and 0 < result.cpu_avg <= 100
+    assert result.ram_avg is not None and 0 < result.ram_avg <= 100
+    assert result.resources.proc_cpu_avg is not None and result.resources.proc_cpu_avg > 0
+    assert result.resources.proc_rss_peak_mb is not None and result.resources.proc_rss_peak_mb > 5
+    assert len(outcome.samples["sim"]) >= result.resources.sample_count

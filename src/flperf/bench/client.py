@@ -40,6 +40,22 @@ class RequestPlan:
     expected_pattern: str | None = None
 
 
+@dataclass(slots=True)
+class Capture:
+    """What `send` saw of one request, unparsed: timestamps and bytes only."""
+
+    plan: RequestPlan
+    scheduled_ns: int
+    start_ns: int
+    end_ns: int
+    wall_start: float
+    status_code: int
+    reads: list[tuple[int, bytes]]
+    body: bytes
+    is_stream: bool
+    failure: tuple[Status, ErrorKind, str] | None
+
+
 def build_body(
     model: str,
     messages: list[dict[str, str]],
@@ -120,8 +136,12 @@ class ChatClient:
             await self._session.close()
             self._session = None
 
-    async def send(self, plan: RequestPlan, scheduled_ns: int) -> RequestRecord:
-        """Send one request and return its record. Never raises for request failures."""
+    async def send(self, plan: RequestPlan, scheduled_ns: int) -> Capture:
+        """Send one request and capture its timings and bytes. Never raises for request failures.
+
+        Turning the capture into a record (`record`) is left to the caller, so the parsing of one
+        finished stream never delays the reads of the others still in flight.
+        """
         session = self._session
         if session is None:
             raise RuntimeError("ChatClient used outside 'async with'")
@@ -167,7 +187,7 @@ class ChatClient:
         except (aiohttp.ClientError, OSError) as exc:
             end_ns = perf_counter_ns()
             failure = (Status.ERROR, ErrorKind.CONNECTION, f"{type(exc).__name__}: {exc}"[:300])
-        return self._record(
+        return Capture(
             plan,
             scheduled_ns,
             start_ns,
@@ -180,25 +200,17 @@ class ChatClient:
             failure,
         )
 
-    def _record(
-        self,
-        plan: RequestPlan,
-        scheduled_ns: int,
-        start_ns: int,
-        end_ns: int,
-        wall_start: float,
-        status_code: int,
-        reads: list[tuple[int, bytes]],
-        body: bytes,
-        is_stream: bool,
-        failure: tuple[Status, ErrorKind, str] | None,
-    ) -> RequestRecord:
+    def record(self, capture: Capture) -> RequestRecord:
+        """Parse a capture into the request's record (DESIGN section 5 timings)."""
+        plan, scheduled_ns, start_ns = capture.plan, capture.scheduled_ns, capture.start_ns
+        end_ns, status_code, is_stream = capture.end_ns, capture.status_code, capture.is_stream
+        failure = capture.failure
         http_status: int | None = status_code or None
         if failure is None and status_code != 200:
-            failure = (Status.ERROR, ErrorKind.HTTP, _http_error_message(status_code, body))
+            failure = (Status.ERROR, ErrorKind.HTTP, _http_error_message(status_code, capture.body))
         facts = StreamFacts()
         if status_code == 200:
-            facts = parse_stream(reads) if is_stream else parse_completion(body)
+            facts = parse_stream(capture.reads) if is_stream else parse_completion(capture.body)
             if failure is None:
                 failure = _stream_failure(facts)
         tokens, source, disagree = self._count_tokens(facts)
@@ -225,7 +237,7 @@ class ChatClient:
             scheduled_ms=(scheduled_ns - ref) / 1e6,
             start_ms=(start_ns - ref) / 1e6,
             end_ms=(end_ns - ref) / 1e6,
-            wall_start=wall_start,
+            wall_start=capture.wall_start,
             dispatch_delay_ms=max(0.0, (start_ns - scheduled_ns) / 1e6),
             ttft_ms=ttft_ms,
             e2e_ms=e2e_ms,

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 from pydantic import BaseModel, Field
 
+from flperf.bench.monitor import MonitorSummary
 from flperf.bench.records import RequestRecord, Status, error_key
 
 SMALL_SAMPLE = 20
@@ -110,6 +111,14 @@ class ResultMetrics(BaseModel):
     quality_passed: int
     cold_ttft_ms: float | None = Field(
         default=None, description="TTFT of the first request (cold start), ms"
+    )
+    resources: MonitorSummary | None = Field(
+        default=None,
+        description="Resource figures over the measured window: system, the model server's "
+        "process tree, GPU and energy (None when not sampled)",
+    )
+    energy_per_token_j: float | None = Field(
+        default=None, description="Energy per output token, J/token (where energy is measured)"
     )
 
 

@@ -9,14 +9,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from time import perf_counter_ns
 
-from flperf.bench.client import ChatClient, RequestPlan, Tokenizer, build_body
+from flperf.bench.client import Capture, ChatClient, RequestPlan, Tokenizer, build_body
 from flperf.bench.metrics import ResultMetrics, aggregate_run
+from flperf.bench.monitor import ResourceMonitor, ResourceSample
 from flperf.bench.records import RequestRecord, Status
+from flperf.bench.resources import attach_resources
 from flperf.bench.run_config import RunConfig
 from flperf.bench.scheduler import ClosedLoop, LoadStrategy, strategy_for
 from flperf.bench.workload import Scenario, Suite
@@ -76,6 +79,8 @@ class RunOutcome:
     results: list[ResultMetrics]
     started_at: float
     completed_at: float
+    samples: dict[str, list[ResourceSample]] = field(default_factory=dict)
+    ref_ns: int = 0
 
 
 @dataclass(frozen=True)
@@ -134,6 +139,7 @@ class Runner:
         *,
         on_record: Callable[[RequestRecord], None] | None = None,
         on_progress: Callable[[Progress], None] | None = None,
+        monitor_interval_s: float | None = 0.25,
     ) -> None:
         if not targets:
             raise ValueError("a run needs at least one model")
@@ -151,6 +157,10 @@ class Runner:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
         self._strategy: LoadStrategy | None = None
+        self._monitor_interval_s = monitor_interval_s
+        self._pending: deque[tuple[ChatClient, Capture]] = deque()
+        self._wake = asyncio.Event()
+        self._monitors: dict[str, ResourceMonitor] = {}
 
     def cancel(self) -> None:
         """Stop sending and end requests in flight; safe to call from another thread."""
@@ -178,9 +188,26 @@ class Runner:
         if self._on_record is not None:
             self._on_record(record)
 
+    async def _parse_pending(self) -> None:
+        """Turn captures into records one per loop iteration, so I/O is polled in between."""
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self._pending:
+                client, capture = self._pending.popleft()
+                self._record(client.record(capture))
+                await asyncio.sleep(0)
+
+    def _drain(self) -> None:
+        while self._pending:
+            client, capture = self._pending.popleft()
+            self._record(client.record(capture))
+
     async def run(self) -> RunOutcome:
         """Run every phase; returns the records and aggregates, also when cancelled."""
         self._loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
+        parser = asyncio.create_task(self._parse_pending())
         started_at = time.time()
         self.progress.started_ns = perf_counter_ns()
         status = RunStatus.COMPLETED
@@ -192,6 +219,7 @@ class Runner:
                     break
                 client = clients.get(phase.target.name)
                 if client is None:
+                    self._switch_monitor(phase.target)
                     client = await self._open_client(phase.target)
                     clients[phase.target.name] = client
                 self.progress.model = phase.target.name
@@ -200,7 +228,7 @@ class Runner:
                 strategy = ClosedLoop(self.config) if phase.warmup else strategy_for(self.config)
                 self._strategy = strategy
                 self._task = asyncio.create_task(
-                    strategy.run(phase.plans, client.send, self._record)
+                    strategy.run(phase.plans, client.send, self._completer(client))
                 )
                 try:
                     await self._task
@@ -211,17 +239,46 @@ class Runner:
                     break
                 finally:
                     self._task = None
+                    self._drain()
         finally:
+            parser.cancel()
+            self._drain()
             for client in clients.values():
                 await client.__aexit__(None, None, None)
+            self._switch_monitor(None)
             self._notify()
+        samples = {name: monitor.samples for name, monitor in self._monitors.items()}
+        records = sorted(self.records, key=lambda r: r.index)
+        results = attach_resources(aggregate_run(records), records, samples, self.ref_ns)
         return RunOutcome(
             status=status,
-            records=sorted(self.records, key=lambda r: r.index),
-            results=aggregate_run(self.records),
+            records=records,
+            results=results,
             started_at=started_at,
             completed_at=time.time(),
+            samples=samples,
+            ref_ns=self.ref_ns,
         )
+
+    def _switch_monitor(self, target: Target | None) -> None:
+        """Stop sampling the previous model; start sampling `target` (models run one at a time)."""
+        for monitor in self._monitors.values():
+            if monitor.running:
+                monitor.stop()
+        if target is None or self._monitor_interval_s is None:
+            return
+        pids = [target.pid] if target.pid else []
+        monitor = ResourceMonitor(pids, interval_s=self._monitor_interval_s)
+        self._monitors[target.name] = monitor.start()
+
+    def _completer(self, client: ChatClient) -> Callable[[Capture], None]:
+        pending, wake = self._pending, self._wake
+
+        def complete(capture: Capture) -> None:
+            pending.append((client, capture))
+            wake.set()
+
+        return complete
 
     async def _open_client(self, target: Target) -> ChatClient:
         pool = (

@@ -9,12 +9,11 @@ from collections.abc import Awaitable, Callable, Sequence
 from time import perf_counter_ns
 from typing import ClassVar
 
-from flperf.bench.client import RequestPlan
-from flperf.bench.records import RequestRecord
+from flperf.bench.client import Capture, RequestPlan
 from flperf.bench.run_config import RunConfig
 
-Send = Callable[[RequestPlan, int], Awaitable[RequestRecord]]
-OnRecord = Callable[[RequestRecord], None]
+Send = Callable[[RequestPlan, int], Awaitable[Capture]]
+OnComplete = Callable[[Capture], None]
 
 STRATEGIES: dict[str, type[LoadStrategy]] = {}
 
@@ -31,7 +30,7 @@ def register(name: str) -> Callable[[type[LoadStrategy]], type[LoadStrategy]]:
 
 
 class LoadStrategy(ABC):
-    """Sends a list of planned requests and reports each record as it completes."""
+    """Sends a list of planned requests and hands over each one's capture as it completes."""
 
     name: ClassVar[str]
 
@@ -40,8 +39,8 @@ class LoadStrategy(ABC):
         self.stopped = False
 
     @abstractmethod
-    async def run(self, plans: Sequence[RequestPlan], send: Send, on_record: OnRecord) -> None:
-        """Send every plan (unless stopped); call `on_record` for each completed request."""
+    async def run(self, plans: Sequence[RequestPlan], send: Send, on_complete: OnComplete) -> None:
+        """Send every plan (unless stopped); call `on_complete` with each request's capture."""
 
     def stop(self) -> None:
         """Send nothing new; requests in flight are ended by cancelling the running task."""
@@ -52,14 +51,14 @@ class LoadStrategy(ABC):
 class ClosedLoop(LoadStrategy):
     """`concurrency` workers, each sending its next request as soon as the previous one ends."""
 
-    async def run(self, plans: Sequence[RequestPlan], send: Send, on_record: OnRecord) -> None:
+    async def run(self, plans: Sequence[RequestPlan], send: Send, on_complete: OnComplete) -> None:
         queue = iter(plans)
 
         async def worker() -> None:
             for plan in queue:  # one shared iterator: asyncio never interleaves next() calls
                 if self.stopped:
                     return
-                on_record(await send(plan, perf_counter_ns()))
+                on_complete(await send(plan, perf_counter_ns()))
 
         workers = min(self.config.concurrency, len(plans))
         await asyncio.gather(*(worker() for _ in range(workers)))
@@ -72,14 +71,14 @@ class _OpenLoop(LoadStrategy):
     def offsets_s(self, count: int) -> list[float]:
         """Send time of each request, seconds after the scenario starts."""
 
-    async def run(self, plans: Sequence[RequestPlan], send: Send, on_record: OnRecord) -> None:
+    async def run(self, plans: Sequence[RequestPlan], send: Send, on_complete: OnComplete) -> None:
         cap = self.config.max_concurrency
         slots = asyncio.Semaphore(cap) if cap else None
         in_flight: set[asyncio.Task[None]] = set()
 
         async def one(plan: RequestPlan, scheduled_ns: int) -> None:
             try:
-                on_record(await send(plan, scheduled_ns))
+                on_complete(await send(plan, scheduled_ns))
             finally:
                 if slots is not None:
                     slots.release()

@@ -13,8 +13,6 @@ from typing import Any
 
 import orjson
 
-_TOKEN_FIELDS = ("content", "reasoning_content", "reasoning", "tool_calls")
-
 
 @dataclass(slots=True)
 class StreamFacts:
@@ -48,14 +46,8 @@ def _event_payload(event: bytes) -> bytes | None:
     return b"\n".join(data_lines)
 
 
-def _is_token_bearing(delta: Any) -> bool:
-    if not isinstance(delta, dict):
-        return False
-    return any(delta.get(key) for key in _TOKEN_FIELDS)
-
-
 def _apply_event(facts: StreamFacts, payload: bytes, arrival_ns: int) -> None:
-    if payload.strip() == b"[DONE]":
+    if payload == b"[DONE]" or payload.strip() == b"[DONE]":
         facts.done = True
         return
     try:
@@ -87,14 +79,15 @@ def _apply_event(facts: StreamFacts, payload: bytes, arrival_ns: int) -> None:
     delta = choice.get("delta")
     if delta is None and isinstance(choice.get("text"), str):  # legacy completions stream
         delta = {"content": choice["text"]}
-    if isinstance(delta, dict) and _is_token_bearing(delta):
-        if facts.first_token_ns is None:
-            facts.first_token_ns = arrival_ns
-        facts.last_token_ns = arrival_ns
-        facts.token_events += 1
+    if isinstance(delta, dict):
         content = delta.get("content") or delta.get("reasoning_content") or delta.get("reasoning")
-        if isinstance(content, str):
-            facts.text_parts.append(content)
+        if content or delta.get("tool_calls"):
+            if facts.first_token_ns is None:
+                facts.first_token_ns = arrival_ns
+            facts.last_token_ns = arrival_ns
+            facts.token_events += 1
+            if isinstance(content, str):
+                facts.text_parts.append(content)
     reason = choice.get("finish_reason")
     if isinstance(reason, str):
         facts.finish_reason = reason
@@ -105,14 +98,21 @@ def parse_stream(reads: Sequence[tuple[int, bytes]]) -> StreamFacts:
     facts = StreamFacts()
     buffer = b""
     for arrival_ns, data in reads:
-        buffer += data
-        if b"\r" in buffer:
-            buffer = buffer.replace(b"\r\n", b"\n")
-        if b"\n\n" not in buffer:
-            continue
-        *events, buffer = buffer.split(b"\n\n")
+        if not buffer and data.endswith(b"\n\n") and b"\r" not in data:
+            events = data.split(b"\n\n")  # the common case: whole events in one read
+            events.pop()
+        else:
+            buffer += data
+            if b"\r" in buffer:
+                buffer = buffer.replace(b"\r\n", b"\n")
+            if b"\n\n" not in buffer:
+                continue
+            *events, buffer = buffer.split(b"\n\n")
         for event in events:
-            payload = _event_payload(event)
+            if event.startswith(b"data: ") and b"\n" not in event:
+                payload: bytes | None = event[6:]
+            else:
+                payload = _event_payload(event)
             if payload is not None:
                 _apply_event(facts, payload, arrival_ns)
     if buffer.strip():

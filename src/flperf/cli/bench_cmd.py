@@ -27,7 +27,7 @@ from flperf.bench.workload import (
     synthetic_suite,
 )
 from flperf.cli.errors import EXIT_CANCELLED, fail
-from flperf.cli.tables import errors_table, results_table
+from flperf.cli.tables import errors_table, results_console, results_table
 from flperf.report.json_export import run_document
 
 
@@ -124,7 +124,7 @@ def bench(
         fail(str(exc))
     target = Target(name=model, endpoint=endpoint, served_model=model, api_key=api_key)
     outcome = run_with_progress([target], chosen, config, quiet=quiet)
-    console = Console()
+    console = results_console()
     console.print(results_table(outcome.results, title=f"{chosen.name} on {model}"))
     failures = errors_table(outcome.results)
     if failures is not None:

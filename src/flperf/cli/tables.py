@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 
+from rich.console import Console
 from rich.table import Table
 
 from flperf.bench.metrics import ResultMetrics, Summary
+
+
+def results_console() -> Console:
+    """Console for result tables: the terminal's width, or 180 columns when piped to a file."""
+    return Console(width=None if sys.stdout.isatty() else 180)
 
 
 def _ms(value: float | None) -> str:

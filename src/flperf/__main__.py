@@ -1,0 +1,5 @@
+"""`python -m flperf` runs the command line."""
+
+from flperf.cli import main
+
+main()

@@ -1,0 +1,164 @@
+"""`flperf bench` as a user runs it: exit codes, one-line errors, --json, Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from flperf.sim.config import SimConfig
+from flperf.sim.process import start_simulator
+
+FLPERF = [sys.executable, "-m", "flperf"]
+
+
+def flperf(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*FLPERF, *args], capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--endpoint", "ftp://x", "--model", "m"], "--endpoint must be an http(s) URL"),
+        (["--endpoint", "http://127.0.0.1:9", "--model", "m", "--iterations", "0"], "--iterations"),
+        (["--endpoint", "http://127.0.0.1:9", "--model", "m", "--suite", "nope"], "unknown suite"),
+        (
+            ["--endpoint", "http://127.0.0.1:9", "--model", "m", "--temperature", "3"],
+            "--temperature",
+        ),
+        (
+            [
+                "--endpoint",
+                "http://127.0.0.1:9",
+                "--model",
+                "m",
+                "--prompt",
+                "x",
+                "--suite",
+                "default",
+            ],
+            "only one of",
+        ),
+        (["--endpoint", "http://127.0.0.1:9", "--model", "m", "--scenario", "nope"], "'nope'"),
+        (["--endpoint", "http://127.0.0.1:9", "--model", "m", "--max-concurrency", "2"], "rate"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line_reason(args: list[str], expected: str) -> None:
+    done = flperf("bench", *args)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and expected in lines[0]
+
+
+def test_json_output_has_run_results_and_every_request(tmp_path: Path) -> None:
+    out = tmp_path / "run.json"
+    with start_simulator(
+        SimConfig(ttft_ms=5, itl_ms=1, output_tokens=20, fail_500=0.2, seed=1)
+    ) as sim:
+        done = flperf(
+            "bench",
+            "--endpoint",
+            sim.url + "/v1",
+            "--model",
+            "sim-model",
+            "--scenario",
+            "Short Q&A",
+            "--iterations",
+            "10",
+            "--warmup",
+            "1",
+            "--concurrency",
+            "2",
+            "--temperature",
+            "0",
+            "--json",
+            str(out),
+        )
+    assert done.returncode == 0, done.stderr
+    assert "Short Q&A" in done.stdout and "TTFT" in done.stdout
+    doc = json.loads(out.read_text())
+    assert set(doc) == {"run", "results", "requests"}
+    assert doc["run"]["status"] == "completed" and doc["run"]["config"]["temperature"] == 0
+    assert len(doc["requests"]) == 11
+    for request in doc["requests"]:
+        for key in (
+            "ttft_ms",
+            "e2e_ms",
+            "itl_ms",
+            "output_tokens",
+            "token_source",
+            "status",
+            "error_kind",
+        ):
+            assert key in request
+    ok = [r for r in doc["requests"] if r["status"] == "ok"]
+    assert all(r["output_tokens"] == 20 and r["token_source"] == "usage" for r in ok)
+    failed = [r for r in doc["requests"] if r["status"] == "error"]
+    assert all(r["error_kind"] == "http_status" and r["http_status"] == 500 for r in failed)
+    scenario = doc["results"][0]
+    measured_failures = sum(1 for r in failed if not r["warmup"])
+    assert scenario["error_rate"] == pytest.approx(100 * measured_failures / 10)
+
+
+def test_no_stream_reports_null_ttft(tmp_path: Path) -> None:
+    out = tmp_path / "run.json"
+    with start_simulator(SimConfig(output_tokens=8)) as sim:
+        done = flperf(
+            "bench",
+            "--endpoint",
+            sim.url,
+            "--model",
+            "sim-model",
+            "--prompt",
+            "hi",
+            "--iterations",
+            "3",
+            "--no-stream",
+            "--json",
+            str(out),
+        )
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(out.read_text())
+    assert all(r["ttft_ms"] is None and r["e2e_ms"] is not None for r in doc["requests"])
+
+
+def test_ctrl_c_cancels_cleanly_and_still_writes_what_was_measured(tmp_path: Path) -> None:
+    out = tmp_path / "run.json"
+    with start_simulator(SimConfig(ttft_ms=5, itl_ms=20, output_tokens=50)) as sim:
+        proc = subprocess.Popen(
+            [
+                *FLPERF,
+                "bench",
+                "--endpoint",
+                sim.url,
+                "--model",
+                "sim-model",
+                "--prompt",
+                "hi",
+                "--iterations",
+                "200",
+                "--concurrency",
+                "2",
+                "--warmup",
+                "0",
+                "--json",
+                str(out),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        time.sleep(3.0)  # a few requests complete (each takes ~1 s)
+        proc.send_signal(signal.SIGINT)
+        stdout, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 130
+    assert "cancelled" in stdout
+    doc = json.loads(out.read_text())
+    assert doc["run"]["status"] == "cancelled"
+    statuses = [r["status"] for r in doc["requests"]]
+    assert statuses.count("ok") >= 2 and statuses.count("cancelled") == 2
