@@ -19,7 +19,9 @@ Timing (see :class:`SimConfig`)
     usage and ``[DONE]`` chunks go out with the last content chunk; a non-streamed body goes
     out when the last content chunk would have. With ``tokens_per_chunk`` k > 1 the first k
     tokens arrive together, so an ITL computed as (last - first) / (n - 1) reads
-    ``itl_ms * (n - k) / (n - 1)``. Chunks due at the same moment share one write.
+    ``itl_ms * (n - k) / (n - 1)``. Chunks due at the same moment share one write. Deadlines
+    are absolute (no drift); a chunk leaves up to about 1 ms late on loop timers, within about
+    0.1 ms with ``spin_ms`` set. The write log always holds the actual times.
 
 Faults (at most one per request, drawn from a generator seeded with ``seed``; n below is the
 number of content chunks planned)
