@@ -314,6 +314,7 @@ def test_children_that_appear_and_exit_are_followed(parent: subprocess.Popen[str
     child = int(_command(parent, "spawn"))
     spawned_ns = time.perf_counter_ns()
     cpu_before = _cpu_s(child)
+    _wait_until(lambda: any(s.proc_count == 2 for s in monitor.samples))  # discovered
     _wait_until(lambda: _cpu_s(child) - cpu_before > 0.8)
     truth_cpu_s = _cpu_s(child) - cpu_before
     assert _command(parent, "kill") == "killed"

@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 DEFAULT_RAPL_ROOT = Path("/sys/class/powercap")
 _MB = 1024 * 1024
 _TOP_LEVEL_ZONE = re.compile(r"intel-rapl:\d+")
+_REFRESH_SHARE = 0.005  # process-tree walks may take at most 0.5 % of one core
 
 
 @dataclass(frozen=True, slots=True)
@@ -302,17 +303,18 @@ class _Tracked:
 class _ProcessTree:
     """CPU and RSS of root processes and all their descendants, from cpu_times deltas.
 
-    The descendant list is refreshed every `refresh_s` (walking /proc is the costly part); a child
-    born since the previous refresh is counted from zero CPU time, so short-lived work is not lost
-    to the refresh lag; one that lives and dies between two refreshes is missed.
+    The descendant list is refreshed every `refresh_s`, or less often when walking /proc is slow
+    (many processes): the walk may use at most `_REFRESH_SHARE` of one core. A child born since the
+    previous refresh is counted from zero CPU time, so its work is not lost to the refresh lag; one
+    that lives and dies between two refreshes is missed.
     """
 
     def __init__(self, pids: Sequence[int], refresh_s: float) -> None:
         self._roots: dict[int, psutil.Process] = {}
         self._tracked: dict[int, _Tracked] = {}
         self._refresh_s = refresh_s
-        self._last_refresh = -math.inf
-        self._last_refresh_wall: float | None = None
+        self._next_refresh = -math.inf
+        self._walked: dict[int, float] = {}  # root pid -> wall time of its last walk
         self._last_read: float | None = None
         for pid in pids:
             self.add_root(pid)
@@ -322,22 +324,22 @@ class _ProcessTree:
             self._roots[pid] = psutil.Process(pid)
         except psutil.Error:
             log.warning("cannot watch process %d: not found", pid)
-        self._last_refresh = -math.inf
+        self._next_refresh = -math.inf
 
     def read(self, now: float) -> tuple[float | None, float | None, int | None]:
         if not self._roots:
             return None, None, None
-        if now - self._last_refresh >= self._refresh_s:
+        if now >= self._next_refresh:
             self._refresh()
-            self._last_refresh = now
+            cost = time.perf_counter() - now
+            self._next_refresh = now + max(self._refresh_s, cost / _REFRESH_SHARE)
         cpu_s = 0.0
         rss = 0
         alive = 0
         for pid, tracked in list(self._tracked.items()):
-            try:
-                with tracked.proc.oneshot():
-                    times = tracked.proc.cpu_times()
-                    rss += tracked.proc.memory_info().rss
+            try:  # no oneshot(): these two read different /proc files, so it only adds cost
+                times = tracked.proc.cpu_times()
+                rss += tracked.proc.memory_info().rss
             except psutil.Error:
                 del self._tracked[pid]
                 continue
@@ -353,31 +355,37 @@ class _ProcessTree:
         return cpu, rss / _MB, alive
 
     def _refresh(self) -> None:
-        since = self._last_refresh_wall
-        self._last_refresh_wall = time.time()
+        now = time.time()
         seen: set[int] = set()
-        for root in self._roots.values():
+        for pid, root in self._roots.items():
             try:
                 if not root.is_running():
                     continue
                 members = [root, *root.children(recursive=True)]
             except psutil.Error:
                 continue
+            walked = self._walked.get(pid)
+            self._walked[pid] = now
             for proc in members:
                 seen.add(proc.pid)
                 if proc.pid not in self._tracked:
-                    self._tracked[proc.pid] = _Tracked(proc, self._baseline(proc, since))
+                    self._tracked[proc.pid] = _Tracked(proc, _baseline(proc, walked))
         for pid in set(self._tracked) - seen:
             del self._tracked[pid]
 
-    @staticmethod
-    def _baseline(proc: psutil.Process, since: float | None) -> float | None:
-        if since is None:
-            return None
-        try:
-            return 0.0 if proc.create_time() >= since else None
-        except psutil.Error:
-            return None
+
+def _baseline(proc: psutil.Process, walked: float | None) -> float | None:
+    """0.0 (count all its CPU) for a child born since the tree was last walked, else None.
+
+    A process only enters a walked tree by being born in it, so a newcomer is new; the creation
+    time check (precise only to ~1 s: it derives from the boot time) guards against odd adoptions.
+    """
+    if walked is None:
+        return None
+    try:
+        return 0.0 if proc.create_time() >= walked - 2.0 else None
+    except psutil.Error:
+        return None
 
 
 class _Nvml:
