@@ -17,7 +17,14 @@ def results_console() -> Console:
 
 
 def _ms(value: float | None) -> str:
-    return "-" if value is None else f"{value:,.1f}"
+    """Three significant figures for small values, thousands separators for large ones."""
+    if value is None:
+        return "-"
+    if abs(value) < 1:
+        return f"{value:.3f}"
+    if abs(value) < 10:
+        return f"{value:.2f}"
+    return f"{value:,.1f}"
 
 
 def _p(summary: Summary | None, field: str) -> str:
