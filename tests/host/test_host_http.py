@@ -135,3 +135,18 @@ def test_client_disconnect_cancels_generation(demo_host: HostHandle) -> None:
     assert record is not None, demo_host.log_tail()
     pieces = int(record.message.split("after ")[1].split(" ")[0])
     assert pieces < 4000
+
+
+def test_openai_provider_recognises_a_host(demo_host: HostHandle) -> None:
+    from flperf.providers import ModelTarget, OpenAIProvider, probe_endpoint
+
+    info = probe_endpoint(demo_host.url)
+    assert (info.kind, info.server_pid, info.models) == (
+        "flperf-host",
+        demo_host.pid,
+        [DEMO_MODEL_ID],
+    )
+    report = OpenAIProvider().health(
+        ModelTarget("openai", DEMO_MODEL_ID, endpoint=demo_host.base_url)
+    )
+    assert report.ok

@@ -12,7 +12,7 @@ import logging
 import os
 import time
 import uuid
-from collections.abc import Callable
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -47,6 +47,41 @@ class _End:
     def __init__(self, result: Generation | None, error: BaseException | None) -> None:
         self.result = result
         self.error = error
+
+
+class _Mailbox:
+    """Pieces handed from a worker thread to the event loop, with one wake-up per batch.
+
+    The worker appends and schedules a wake-up only when none is pending, so a loop that falls
+    behind takes everything waiting at once instead of waking once per token.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._items: deque[str | _End] = deque()
+        self._ready = asyncio.Event()
+        self._wake_pending = False
+
+    def put(self, item: str | _End) -> None:
+        """Called from the worker thread."""
+        self._items.append(item)
+        if not self._wake_pending:
+            self._wake_pending = True
+            self._loop.call_soon_threadsafe(self._wake)
+
+    def _wake(self) -> None:
+        self._wake_pending = False
+        self._ready.set()
+
+    async def take(self) -> list[str | _End]:
+        """Everything waiting, at least one item."""
+        while not self._items:
+            self._ready.clear()
+            await self._ready.wait()
+        taken = []
+        while self._items:
+            taken.append(self._items.popleft())
+        return taken
 
 
 class HostApp:
@@ -151,22 +186,18 @@ class HostApp:
     async def _stream(
         self, request: web.Request, params: ChatParams, cancel: Cancel
     ) -> web.StreamResponse:
-        loop = asyncio.get_running_loop()
-        queue: asyncio.Queue[str | _End] = asyncio.Queue()
-        put: Callable[[str | _End], None] = queue.put_nowait
-
-        def emit(text: str) -> None:
-            loop.call_soon_threadsafe(put, text)
+        mailbox = _Mailbox(asyncio.get_running_loop())
 
         def work() -> None:
             try:
-                end = _End(self.engine.stream(params, emit, cancel), None)
+                end = _End(self.engine.stream(params, mailbox.put, cancel), None)
             except BaseException as exc:  # handed to the event loop, which reports it
                 end = _End(None, exc)
-            loop.call_soon_threadsafe(put, end)
+            mailbox.put(end)
 
-        loop.run_in_executor(self.pool, work)
-        first = await queue.get()
+        asyncio.get_running_loop().run_in_executor(self.pool, work)
+        batch = await mailbox.take()
+        first = batch[0]
         if isinstance(first, _End) and first.error is not None:
             status = 400 if isinstance(first.error, GenerationError) else 500
             return _error(status, str(first.error))
@@ -180,24 +211,23 @@ class HostApp:
             }
         )
         await response.prepare(request)
-        pending = [encoder.role()]
-        item: str | _End = first
+        events = [encoder.role()]
         sent = 0
         try:
             while True:
-                while isinstance(item, str):
-                    sent += 1
-                    pending.append(encoder.content(item))
-                    if queue.empty():
-                        break
-                    item = queue.get_nowait()
-                if isinstance(item, _End):
-                    pending.extend(self._ending(encoder, item, params.include_usage))
-                    await response.write(b"".join(pending))
+                ended = False
+                for item in batch:
+                    if isinstance(item, _End):
+                        events.extend(self._ending(encoder, item, params.include_usage))
+                        ended = True
+                    else:
+                        sent += 1
+                        events.append(encoder.content(item))
+                await response.write(b"".join(events))
+                if ended:
                     break
-                await response.write(b"".join(pending))
-                pending.clear()
-                item = await queue.get()
+                events.clear()
+                batch = await mailbox.take()
         except (ConnectionError, asyncio.CancelledError):
             cancel.set()
             log.info("client went away after %d streamed piece(s); generation cancelled", sent)
