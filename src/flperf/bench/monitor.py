@@ -497,10 +497,8 @@ class ResourceMonitor:
         if interval_s <= 0:
             raise ValueError("interval_s must be positive")
         self.interval_s = interval_s
-        self._pids = list(pids)
         self._use_gpu = gpu
         self._rapl_root = rapl_root
-        self._children_refresh_s = children_refresh_s
         self._samples: list[ResourceSample] = []
         self._marks: list[Mark] = []
         self._lock = threading.Lock()
@@ -508,7 +506,7 @@ class ResourceMonitor:
         self._thread: threading.Thread | None = None
         self._clock = _SamplerClock()
         self._summary: MonitorSummary | None = None
-        self._tree = _ProcessTree(self._pids, children_refresh_s)
+        self._tree = _ProcessTree(pids, children_refresh_s)
         self._nvml = _Nvml()
         self._rapl: RaplReader | None = None
         self._cpu: _SystemCpu | None = None
@@ -592,8 +590,8 @@ class ResourceMonitor:
         if self._cpu is None or self._rapl is None:
             raise RuntimeError("monitor was not started")
         with self._lock:
-            now = time.perf_counter()
-            proc_cpu, proc_rss, proc_count = self._tree.read(now)
+            t_ns = time.perf_counter_ns()
+            proc_cpu, proc_rss, proc_count = self._tree.read(t_ns / 1e9)
             gpu_util, gpu_mem, gpu_power = self._nvml.read()
             ram: float | None
             try:
@@ -601,7 +599,7 @@ class ResourceMonitor:
             except (OSError, RuntimeError):
                 ram = None
             sample = ResourceSample(
-                t_ns=time.perf_counter_ns(),
+                t_ns=t_ns,
                 wall_time=time.time(),
                 cpu_percent=self._cpu.read(),
                 ram_percent=ram,
