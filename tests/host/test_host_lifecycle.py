@@ -6,6 +6,8 @@ import os
 import shutil
 import signal
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -147,3 +149,24 @@ def test_manager_reuses_a_running_host_and_stops_all_on_close(
     assert gone(first.pid)
     with pytest.raises(RuntimeError):
         manager.start("flperf-demo")
+
+
+def test_host_exits_when_its_parent_dies(
+    host_home: Path, offline_catalog_urls: tuple[str, ...]
+) -> None:
+    script = (
+        "import sys, time\n"
+        "from flperf.host import start_host\n"
+        f"h = start_host('flperf-demo', data_dir={str(host_home)!r}, "
+        f"catalog_urls={offline_catalog_urls!r})\n"
+        "print(h.pid, flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert parent.stdout is not None
+    host_pid = int(parent.stdout.readline())
+    host = psutil.Process(host_pid)
+    parent.kill()
+    parent.wait(5)
+    host.wait(10)  # raises TimeoutExpired if the orphan keeps running
+    assert gone(host_pid)

@@ -66,6 +66,9 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=None,
         help="public catalog URL (repeatable; default Foundry's)",
     )
+    parser.add_argument(
+        "--parent-pid", type=int, default=None, help="exit when this process is gone"
+    )
     parser.add_argument("--log-level", default="info")
     return parser.parse_args(argv)
 
@@ -152,7 +155,17 @@ def _find(runtime: Any, model_id: str) -> Any:
     return model
 
 
-async def serve(sock: socket.socket, runtime: Any, model: Any) -> None:
+async def _watch_parent(parent_pid: int, stop: asyncio.Event) -> None:
+    """Set ``stop`` once the parent process is gone (we were re-parented)."""
+    while os.getppid() == parent_pid:
+        await asyncio.sleep(0.5)
+    log.warning("parent process %d is gone; stopping", parent_pid)
+    stop.set()
+
+
+async def serve(
+    sock: socket.socket, runtime: Any, model: Any, parent_pid: int | None = None
+) -> None:
     """Serve until SIGTERM/SIGINT; print the readiness line once listening."""
     from aiohttp import web
 
@@ -172,9 +185,12 @@ async def serve(sock: socket.socket, runtime: Any, model: Any) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     info = ReadyInfo(port=port, model=model.id, pid=os.getpid(), url=f"http://{HOST}:{port}")
+    watcher = asyncio.create_task(_watch_parent(parent_pid, stop)) if parent_pid else None
     print(ready_line(info), flush=True)
     log.info("serving %s on %s", model.id, info.url)
     await stop.wait()
+    if watcher is not None:
+        watcher.cancel()
     log.info("stopping: cancelling %d request(s) in flight", len(host_app.in_flight))
     host_app.cancel_all()
     await runner.cleanup()
@@ -207,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
         return HostErrorKind.RUNTIME_ERROR.exit_code
     from flperf.bench.event_loop import run
 
-    run(serve(sock, runtime, model))
+    run(serve(sock, runtime, model, args.parent_pid))
     with contextlib.suppress(Exception):
         model.unload()
     log.info("stopped")

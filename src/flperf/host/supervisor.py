@@ -265,6 +265,8 @@ def host_command(
         str(port),
         "--data-dir",
         str(home),
+        "--parent-pid",
+        str(os.getpid()),
     ]
     if model_path is not None:
         command += ["--model-path", str(model_path)]
