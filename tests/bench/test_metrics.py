@@ -98,3 +98,41 @@ def test_token_sources_and_disagreement_are_counted() -> None:
     result = aggregate(records, "m", "s")
     assert result.token_sources == {"usage": 2}
     assert result.tokens_disagree == 1
+
+
+def test_goodput_counts_only_requests_meeting_every_slo() -> None:
+    from flperf.bench.stats import parse_slos
+
+    records = [
+        make_record(index=0, ttft_ms=50.0, start_ms=0.0, end_ms=1000.0),
+        make_record(index=1, ttft_ms=150.0, start_ms=0.0, end_ms=2000.0),
+        make_record(index=2, ttft_ms=90.0, e2e_ms=5000.0, start_ms=0.0, end_ms=2000.0),
+        make_failure(ErrorKind.TIMEOUT, index=3, start_ms=0.0, end_ms=2000.0),
+    ]
+    slos = parse_slos(["ttft_p95_ms=100", "e2e_p50_ms=2000"])
+    result = aggregate(records, "m", "s", slos)
+    assert result.goodput == pytest.approx(0.5)  # 1 good request / 2 s
+    assert result.slo_pass_rate == pytest.approx(25.0)
+    assert result.slo_results is not None and len(result.slo_results) == 2
+    assert result.slos_met is False
+    assert aggregate(records, "m", "s").slos_met is None
+
+
+def test_trial_stats_appear_only_with_several_trials() -> None:
+    one = [make_record(index=i, ttft_ms=100.0 + i) for i in range(4)]
+    assert aggregate(one, "m", "s").trial_stats is None
+    many = [
+        make_record(
+            index=t * 4 + i,
+            trial=t,
+            ttft_ms=100.0 + 10 * t,
+            start_ms=t * 1000.0,
+            end_ms=t * 1000.0 + 900.0,
+        )
+        for t in range(3)
+        for i in range(4)
+    ]
+    stats = aggregate(many, "m", "s").trial_stats
+    assert stats is not None and stats["ttft_p50_ms"].n == 3
+    assert stats["ttft_p50_ms"].mean == pytest.approx(110.0)
+    assert stats["ttft_p50_ms"].ci95_low is not None and stats["ttft_p50_ms"].ci95_low < 110.0

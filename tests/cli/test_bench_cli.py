@@ -162,3 +162,73 @@ def test_ctrl_c_cancels_cleanly_and_still_writes_what_was_measured(tmp_path: Pat
     assert doc["run"]["status"] == "cancelled"
     statuses = [r["status"] for r in doc["requests"]]
     assert statuses.count("ok") >= 2 and statuses.count("cancelled") == 2
+
+
+def test_missed_slo_exits_3_and_met_slo_exits_0(tmp_path: Path) -> None:
+    with start_simulator(SimConfig(ttft_ms=30, output_tokens=4)) as sim:
+        common = [
+            "bench",
+            "--endpoint",
+            sim.url,
+            "--model",
+            "sim-model",
+            "--prompt",
+            "hi",
+            "--iterations",
+            "5",
+            "--warmup",
+            "0",
+        ]
+        missed = flperf(*common, "--slo", "ttft_p95_ms=5")
+        met = flperf(*common, "--slo", "ttft_p95_ms=5000", "--slo", "e2e_p50_ms=5000")
+    assert missed.returncode == 3, missed.stderr
+    assert "Service-level objectives" in missed.stdout and "NO" in missed.stdout
+    assert met.returncode == 0, met.stderr
+
+
+def test_bad_slo_is_rejected_naming_the_option() -> None:
+    done = flperf(
+        "bench", "--endpoint", "http://127.0.0.1:9", "--model", "m", "--slo", "ttft_p97_ms=5"
+    )
+    assert done.returncode == 2
+    assert done.stderr.startswith("error: --slo: ") and "percentile" in done.stderr
+
+
+def test_trials_print_confidence_intervals() -> None:
+    with start_simulator(SimConfig(ttft_ms=3, output_tokens=4, jitter=0.3)) as sim:
+        done = flperf(
+            "bench",
+            "--endpoint",
+            sim.url,
+            "--model",
+            "sim-model",
+            "--prompt",
+            "hi",
+            "--iterations",
+            "3",
+            "--trials",
+            "3",
+            "--warmup",
+            "0",
+        )
+    assert done.returncode == 0, done.stderr
+    assert "Across trials" in done.stdout and "95 % CI" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (
+            ["bench", "--endpoint", "http://x", "--model", "m", "--iterations", "abc"],
+            "--iterations",
+        ),
+        (["bench", "--model", "m"], "--endpoint"),
+        (["bench", "--endpoint", "http://x", "--model", "m", "--bogus", "1"], "--bogus"),
+        (["nope"], "No such command"),
+    ],
+)
+def test_usage_errors_are_one_line_too(args: list[str], expected: str) -> None:
+    done = flperf(*args)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and expected in lines[0]

@@ -15,6 +15,14 @@ from pydantic import BaseModel, Field
 
 from flperf.bench.monitor import MonitorSummary
 from flperf.bench.records import RequestRecord, Status, error_key
+from flperf.bench.stats import (
+    Slo,
+    SloResult,
+    TrialStats,
+    describe,
+    evaluate_slos,
+    request_meets_slos,
+)
 
 SMALL_SAMPLE = 20
 """Tails (p90 and above) computed from fewer samples than this are marked `small_sample`."""
@@ -120,13 +128,33 @@ class ResultMetrics(BaseModel):
     energy_per_token_j: float | None = Field(
         default=None, description="Energy per output token, J/token (where energy is measured)"
     )
+    slo_results: list[SloResult] | None = Field(
+        default=None, description="Each SLO judged over the successful requests (None without)"
+    )
+    trial_stats: dict[str, TrialStats] | None = Field(
+        default=None,
+        description="Across trials (when trials > 1): mean, stdev, CV and 95 % CI of each "
+        "headline metric, keyed tps, ttft_p50_ms, itl_p50_ms, e2e_p50_ms, e2e_p95_ms",
+    )
+
+    @property
+    def slos_met(self) -> bool | None:
+        """True when every SLO is met, False when one is missed, None without SLOs."""
+        if not self.slo_results:
+            return None
+        return all(r.met is True for r in self.slo_results)
 
 
 def _pct(part: int, whole: int) -> float:
     return 100.0 * part / whole if whole else 0.0
 
 
-def aggregate(records: Iterable[RequestRecord], model_id: str, scenario: str) -> ResultMetrics:
+def aggregate(
+    records: Iterable[RequestRecord],
+    model_id: str,
+    scenario: str,
+    slos: Sequence[Slo] = (),
+) -> ResultMetrics:
     """Aggregate the records of one model and scenario (or any subset of a run's records)."""
     all_records = list(records)
     warmup = [r for r in all_records if r.warmup]
@@ -147,6 +175,7 @@ def aggregate(records: Iterable[RequestRecord], model_id: str, scenario: str) ->
     e2e = summarize([r.e2e_ms for r in ok if r.e2e_ms is not None])
     first = min(all_records, key=lambda r: r.start_ms, default=None)
     quality = [r.quality_pass for r in ok if r.quality_pass is not None]
+    good = sum(1 for r in ok if request_meets_slos(slos, r)) if slos else None
     return ResultMetrics(
         model_id=model_id,
         scenario=scenario,
@@ -182,16 +211,46 @@ def aggregate(records: Iterable[RequestRecord], model_id: str, scenario: str) ->
         quality_checked=len(quality),
         quality_passed=sum(quality),
         cold_ttft_ms=first.ttft_ms if first is not None else None,
+        goodput=rate(good) if good is not None else None,
+        slo_pass_rate=_pct(good, len(measured)) if good is not None else None,
+        slo_results=evaluate_slos(slos, ok) if slos else None,
+        trial_stats=_trial_stats(all_records),
     )
 
 
-def aggregate_run(records: Sequence[RequestRecord]) -> list[ResultMetrics]:
+_TRIAL_METRICS = {
+    "tps": lambda m: m.tps,
+    "ttft_p50_ms": lambda m: m.ttft,
+    "itl_p50_ms": lambda m: m.itl_ms.p50 if m.itl_ms else None,
+    "e2e_p50_ms": lambda m: m.latency_p50,
+    "e2e_p95_ms": lambda m: m.latency_p95,
+}
+
+
+def _trial_stats(records: list[RequestRecord]) -> dict[str, TrialStats] | None:
+    """Spread of the headline metrics across trials; None with a single trial."""
+    by_trial: dict[int, list[RequestRecord]] = {}
+    for record in records:
+        by_trial.setdefault(record.trial, []).append(record)
+    if len(by_trial) < 2:
+        return None
+    per_trial = [aggregate(recs, "", "") for recs in by_trial.values()]
+    stats = {}
+    for name, read in _TRIAL_METRICS.items():
+        values = [v for m in per_trial if (v := read(m)) is not None]
+        stats[name] = describe(values)
+    return stats
+
+
+def aggregate_run(
+    records: Sequence[RequestRecord], slos: Sequence[Slo] = ()
+) -> list[ResultMetrics]:
     """Per-(model, scenario) results in first-seen order, then one `*` result per model."""
     groups: dict[tuple[str, str], list[RequestRecord]] = {}
     by_model: dict[str, list[RequestRecord]] = {}
     for record in records:
         groups.setdefault((record.model, record.scenario), []).append(record)
         by_model.setdefault(record.model, []).append(record)
-    results = [aggregate(recs, model, scenario) for (model, scenario), recs in groups.items()]
-    results += [aggregate(recs, model, "*") for model, recs in by_model.items()]
+    results = [aggregate(recs, model, scenario, slos) for (model, scenario), recs in groups.items()]
+    results += [aggregate(recs, model, "*", slos) for model, recs in by_model.items()]
     return results

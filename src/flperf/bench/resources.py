@@ -24,6 +24,7 @@ def attach_resources(
     records: Sequence[RequestRecord],
     samples_by_model: Mapping[str, Sequence[ResourceSample]],
     ref_ns: int,
+    sampler_cpu_percent: Mapping[str, float | None] | None = None,
 ) -> list[ResultMetrics]:
     """Copies of `results` with cpu/ram/gpu averages and process figures over each window."""
     out = []
@@ -39,6 +40,9 @@ def attach_resources(
             out.append(result)
             continue
         summary = summarize(samples, *window)
+        own_cost = (sampler_cpu_percent or {}).get(result.model_id)
+        if own_cost is not None:
+            summary = summary.model_copy(update={"sampler_cpu_percent": own_cost})
         out.append(
             result.model_copy(
                 update={

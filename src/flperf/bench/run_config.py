@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from flperf.bench.stats import Slo, parse_slo
 
 
 class RunConfig(BaseModel):
@@ -43,6 +45,21 @@ class RunConfig(BaseModel):
     scenarios: list[str] | None = Field(
         default=None, description="Run only these scenarios of the suite"
     )
+    slos: list[str] = Field(
+        default_factory=list,
+        description="Service-level objectives such as 'ttft_p95_ms=500' (goodput, pass/fail)",
+    )
+
+    @field_validator("slos")
+    @classmethod
+    def _slos_parse(cls, value: list[str]) -> list[str]:
+        for text in value:
+            parse_slo(text)  # raises ValueError naming what is wrong
+        return value
+
+    def parsed_slos(self) -> list[Slo]:
+        """The SLOs as objects."""
+        return [parse_slo(text) for text in self.slos]
 
     @model_validator(mode="after")
     def _cap_needs_rate(self) -> RunConfig:

@@ -249,7 +249,14 @@ class Runner:
             self._notify()
         samples = {name: monitor.samples for name, monitor in self._monitors.items()}
         records = sorted(self.records, key=lambda r: r.index)
-        results = attach_resources(aggregate_run(records), records, samples, self.ref_ns)
+        own_cost = {name: m.sampler_cpu_percent for name, m in self._monitors.items()}
+        results = attach_resources(
+            aggregate_run(records, self.config.parsed_slos()),
+            records,
+            samples,
+            self.ref_ns,
+            own_cost,
+        )
         return RunOutcome(
             status=status,
             records=records,

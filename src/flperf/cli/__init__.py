@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from flperf.cli.bench_cmd import bench
+from flperf.cli.errors import EXIT_CANCELLED, fail
 
 app = typer.Typer(
     name="flperf",
@@ -12,6 +13,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
 app.command("bench")(bench)
 
@@ -28,5 +30,18 @@ _register_optional()
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point: usage errors become one line on stderr and exit code 2."""
+    try:
+        app(standalone_mode=False)
+    except typer.Exit as exc:
+        raise SystemExit(exc.exit_code) from None
+    except typer.Abort:
+        raise SystemExit(EXIT_CANCELLED) from None
+    except Exception as exc:
+        # Typer vendors Click: its usage errors carry `format_message` and `exit_code`.
+        if not (hasattr(exc, "format_message") and hasattr(exc, "exit_code")):
+            raise
+        if type(exc).__name__ == "NoArgsIsHelpError":
+            print(exc.format_message())  # the help text
+            raise SystemExit(0) from None
+        fail(" ".join(str(exc.format_message()).split()), code=int(exc.exit_code) or 2)

@@ -26,15 +26,24 @@ from flperf.bench.workload import (
     resolve_suite,
     synthetic_suite,
 )
-from flperf.cli.errors import EXIT_CANCELLED, fail
-from flperf.cli.tables import errors_table, results_console, results_table
+from flperf.cli.errors import EXIT_CANCELLED, EXIT_SLO_MISSED, fail
+from flperf.cli.tables import (
+    errors_table,
+    results_console,
+    results_table,
+    slo_table,
+    trials_table,
+)
 from flperf.report.json_export import run_document
+
+_OPTION_OF_FIELD = {"slos": "slo", "scenarios": "scenario", "streaming": "no-stream"}
 
 
 def _validation_message(exc: ValidationError) -> str:
     err = exc.errors()[0]
-    field = ".".join(str(p) for p in err["loc"]) or "config"
-    return f"--{field.replace('_', '-')}: {err['msg']}"
+    field = str(err["loc"][0]) if err["loc"] else "config"
+    option = _OPTION_OF_FIELD.get(field, field.replace("_", "-"))
+    return f"--{option}: {err['msg'].removeprefix('Value error, ')}"
 
 
 def _check_endpoint(url: str) -> str:
@@ -85,6 +94,10 @@ def bench(
     no_stream: Annotated[bool, typer.Option("--no-stream", help="Ask for whole responses")] = False,
     trials: Annotated[int, typer.Option(help="Repeat each scenario this many times")] = 1,
     seed: Annotated[int, typer.Option(help="Seed for anything random")] = 0,
+    slo: Annotated[
+        list[str] | None,
+        typer.Option(help="Objective like ttft_p95_ms=500 (repeatable); exit 3 when missed"),
+    ] = None,
     api_key: Annotated[
         str | None, typer.Option(envvar="FLPERF_API_KEY", help="Bearer token")
     ] = None,
@@ -114,6 +127,7 @@ def bench(
             trials=trials,
             seed=seed,
             scenarios=scenario or None,
+            slos=slo or [],
         )
     except ValidationError as exc:
         fail(_validation_message(exc))
@@ -126,9 +140,13 @@ def bench(
     outcome = run_with_progress([target], chosen, config, quiet=quiet)
     console = results_console()
     console.print(results_table(outcome.results, title=f"{chosen.name} on {model}"))
-    failures = errors_table(outcome.results)
-    if failures is not None:
-        console.print(failures)
+    for extra in (
+        errors_table(outcome.results),
+        trials_table(outcome.results),
+        slo_table(outcome.results),
+    ):
+        if extra is not None:
+            console.print(extra)
     if json_path is not None:
         run_info = {
             "suite": chosen.name,
@@ -149,6 +167,9 @@ def bench(
     if outcome.status is RunStatus.CANCELLED:
         console.print("[yellow]cancelled: results above cover the requests measured so far[/]")
         raise SystemExit(EXIT_CANCELLED)
+    if any(r.slos_met is False for r in outcome.results if r.scenario != "*"):
+        console.print("[red]an SLO was missed[/]")
+        raise SystemExit(EXIT_SLO_MISSED)
 
 
 def run_with_progress(

@@ -86,3 +86,43 @@ def errors_table(results: Sequence[ResultMetrics]) -> Table | None:
     for r, kind, count in rows:
         table.add_row(r.model_id, r.scenario, kind, str(count))
     return table
+
+
+def slo_table(results: Sequence[ResultMetrics]) -> Table | None:
+    """Each SLO per (model, scenario): observed percentile against its threshold."""
+    rows = [(r, s) for r in results if r.scenario != "*" for s in r.slo_results or []]
+    if not rows:
+        return None
+    table = Table(title="Service-level objectives", header_style="bold")
+    for name in ("model", "scenario", "objective", "observed ms", "met", "goodput req/s"):
+        table.add_column(name)
+    for r, s in rows:
+        verdict = "-" if s.met is None else ("[green]yes[/]" if s.met else "[red]NO[/]")
+        goodput = "-" if r.goodput is None else f"{r.goodput:,.2f}"
+        table.add_row(r.model_id, r.scenario, str(s.slo), _ms(s.observed_ms), verdict, goodput)
+    return table
+
+
+def trials_table(results: Sequence[ResultMetrics]) -> Table | None:
+    """Mean and 95 % confidence interval across trials of the headline metrics."""
+    rows = [r for r in results if r.trial_stats]
+    if not rows:
+        return None
+    table = Table(title="Across trials: mean [95 % CI] (CV)", header_style="bold")
+    table.add_column("model")
+    table.add_column("scenario")
+    names = list(rows[0].trial_stats or {})
+    for name in names:
+        table.add_column(name, justify="right")
+    for r in rows:
+        cells = []
+        for name in names:
+            st = (r.trial_stats or {})[name]
+            if st.mean is None:
+                cells.append("-")
+                continue
+            ci = f" [{_ms(st.ci95_low)}, {_ms(st.ci95_high)}]" if st.ci95_low is not None else ""
+            cv = f" ({st.cv:.1%})" if st.cv is not None else ""
+            cells.append(f"{_ms(st.mean)}{ci}{cv}")
+        table.add_row(r.model_id, "all scenarios" if r.scenario == "*" else r.scenario, *cells)
+    return table
