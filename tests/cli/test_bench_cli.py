@@ -232,3 +232,39 @@ def test_usage_errors_are_one_line_too(args: list[str], expected: str) -> None:
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and expected in lines[0]
+
+
+@pytest.mark.foundry
+def test_bench_starts_the_demo_model_through_a_real_host_and_stops_it(tmp_path: Path) -> None:
+    import psutil
+
+    out = tmp_path / "run.json"
+    before = {p.pid for p in psutil.Process().children(recursive=True)}
+    done = flperf(
+        "bench",
+        "--model",
+        "flperf-demo",
+        "--scenario",
+        "Short Q&A",
+        "--iterations",
+        "3",
+        "--temperature",
+        "0",
+        "--json",
+        str(out),
+        timeout=240,
+    )
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(out.read_text())
+    assert doc["run"]["model_ids"] == ["flperf-demo"]
+    assert all(r["status"] == "ok" for r in doc["requests"])
+    assert all(r["output_tokens"] == 50 and r["token_source"] == "usage" for r in doc["requests"])
+    after = {p.pid for p in psutil.Process().children(recursive=True)}
+    assert after <= before  # every host process it started is gone
+
+
+@pytest.mark.foundry
+def test_unknown_foundry_model_fails_with_the_reason() -> None:
+    done = flperf("bench", "--model", "no-such-model-xyz", "--iterations", "1", timeout=240)
+    assert done.returncode == 2
+    assert "no-such-model-xyz" in done.stderr and "no model could be started" in done.stderr

@@ -7,6 +7,8 @@ import contextlib
 import json
 import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlparse
@@ -27,6 +29,7 @@ from flperf.bench.workload import (
     synthetic_suite,
 )
 from flperf.cli.errors import EXIT_CANCELLED, EXIT_SLO_MISSED, fail
+from flperf.cli.served_models import foundry_targets
 from flperf.cli.tables import (
     errors_table,
     results_console,
@@ -70,8 +73,19 @@ def _pick_suite(
 
 
 def bench(
-    endpoint: Annotated[str, typer.Option(help="Base URL of the OpenAI-compatible server")],
-    model: Annotated[str, typer.Option(help="Model name sent in each request")],
+    model: Annotated[
+        list[str],
+        typer.Option(
+            help="Model to benchmark (repeatable). With --endpoint: the name sent in requests; "
+            "without: a Foundry Local model id or alias, served by a host process"
+        ),
+    ],
+    endpoint: Annotated[
+        str | None, typer.Option(help="Base URL of an OpenAI-compatible server you run")
+    ] = None,
+    server_pid: Annotated[
+        int | None, typer.Option(help="PID of that server, for CPU/RAM attribution")
+    ] = None,
     suite: Annotated[str | None, typer.Option(help="Suite name or path to a suite JSON")] = None,
     prompt: Annotated[str | None, typer.Option(help="Benchmark this single prompt")] = None,
     synthetic_tokens: Annotated[
@@ -106,10 +120,15 @@ def bench(
     ] = None,
     quiet: Annotated[bool, typer.Option(help="No progress bar")] = False,
 ) -> None:
-    """Run a benchmark suite against an endpoint and print a results table."""
-    _check_endpoint(endpoint)
-    if not model.strip():
+    """Run a benchmark suite against one or more models and print a results table."""
+    if endpoint is not None:
+        _check_endpoint(endpoint)
+    if any(not m.strip() for m in model):
         fail("--model is empty")
+    if len(set(model)) != len(model):
+        fail("--model names a model twice")
+    if server_pid is not None and (endpoint is None or server_pid <= 0):
+        fail("--server-pid needs --endpoint and a positive process id")
     if not 0 < timeout <= 3600:
         fail(f"--timeout must be between 0 and 3600 seconds, got {timeout:g}")
     try:
@@ -136,10 +155,11 @@ def bench(
         chosen.select(config.scenarios)
     except WorkloadError as exc:
         fail(str(exc))
-    target = Target(name=model, endpoint=endpoint, served_model=model, api_key=api_key)
-    outcome = run_with_progress([target], chosen, config, quiet=quiet)
+    with _targets(model, endpoint, api_key, server_pid) as targets:
+        outcome = run_with_progress(targets, chosen, config, quiet=quiet)
     console = results_console()
-    console.print(results_table(outcome.results, title=f"{chosen.name} on {model}"))
+    names = ", ".join(t.name for t in targets)
+    console.print(results_table(outcome.results, title=f"{chosen.name} on {names}"))
     for extra in (
         errors_table(outcome.results),
         trials_table(outcome.results),
@@ -152,7 +172,7 @@ def bench(
             "suite": chosen.name,
             "suite_version": chosen.version,
             "endpoint": endpoint,
-            "model_ids": [model],
+            "model_ids": [t.name for t in targets],
             "config": config.model_dump(mode="json"),
             "status": outcome.status.value,
             "started_at": outcome.started_at,
@@ -170,6 +190,19 @@ def bench(
     if any(r.slos_met is False for r in outcome.results if r.scenario != "*"):
         console.print("[red]an SLO was missed[/]")
         raise SystemExit(EXIT_SLO_MISSED)
+
+
+@contextmanager
+def _targets(
+    models: list[str], endpoint: str | None, api_key: str | None, pid: int | None
+) -> Iterator[list[Target]]:
+    if endpoint is None:
+        with foundry_targets(models) as targets:
+            yield targets
+        return
+    yield [
+        Target(name=m, endpoint=endpoint, served_model=m, api_key=api_key, pid=pid) for m in models
+    ]
 
 
 def run_with_progress(
