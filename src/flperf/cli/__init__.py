@@ -6,6 +6,7 @@ import typer
 
 from flperf.cli.bench_cmd import bench
 from flperf.cli.errors import EXIT_CANCELLED, fail
+from flperf.cli.serve_cmd import serve
 
 app = typer.Typer(
     name="flperf",
@@ -16,6 +17,7 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 app.command("bench")(bench)
+app.command("serve")(serve)
 
 
 def _register_optional() -> None:

@@ -1,0 +1,89 @@
+"""Every error answers `{"error": "..."}`: service errors by kind, bad input as 400 naming the
+field (FastAPI's 422 turned into 400), unknown routes 404, anything unexpected 500 (logged)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from flperf.service.errors import (
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    ServiceError,
+    UnavailableError,
+)
+
+log = logging.getLogger("flperf.api")
+
+STATUS_OF: dict[type[ServiceError], int] = {
+    NotFoundError: 404,
+    InvalidInputError: 400,
+    ConflictError: 409,
+    UnavailableError: 503,
+}
+
+
+def error_response(
+    status: int, message: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status, headers=headers)
+
+
+def _where(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts = list(loc)
+    source = parts.pop(0) if parts and parts[0] in ("body", "query", "path", "header") else None
+    field = ""
+    for part in parts:
+        field += f"[{part}]" if isinstance(part, int) else (f".{part}" if field else str(part))
+    if source == "query":
+        return f"query parameter {field!r}" if field else "query"
+    if source == "path":
+        return f"path parameter {field!r}" if field else "path"
+    if source == "header":
+        return f"header {field!r}"
+    return f"field {field!r}" if field else "request body"
+
+
+def validation_message(exc: RequestValidationError) -> str:
+    """One line per problem, each naming the field: `field 'config.temperature': ...`."""
+    lines = []
+    for err in exc.errors():
+        if err.get("type") == "json_invalid":
+            detail = err.get("ctx", {}).get("error", "")
+            lines.append(f"request body is not valid JSON{f' ({detail})' if detail else ''}")
+            continue
+        lines.append(f"{_where(err.get('loc', ()))}: {err.get('msg', 'invalid')}")
+    return "; ".join(lines) or "invalid request"
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the handlers that give every error the `{"error": ...}` shape."""
+
+    @app.exception_handler(ServiceError)
+    async def _service(_: Request, exc: ServiceError) -> JSONResponse:
+        status = next((s for cls, s in STATUS_OF.items() if isinstance(exc, cls)), 500)
+        return error_response(status, str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return error_response(400, validation_message(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        message = str(exc.detail)
+        if exc.status_code == 404 and message == "Not Found":
+            message = f"no such route: {request.method} {request.url.path}"
+        elif exc.status_code == 405:
+            message = f"method {request.method} is not allowed on {request.url.path}"
+        return error_response(exc.status_code, message, getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
+        return error_response(500, f"internal error ({type(exc).__name__}); see the server log")

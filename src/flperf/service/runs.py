@@ -1,0 +1,536 @@
+"""RunService: queue benchmark runs, measure them one at a time, and read what they measured.
+
+One worker thread (with its own event loop) takes queued runs in order. States: `queued` ->
+`running` -> `completed` | `failed` | `cancelled`; a run left `running` by a server that died
+becomes `interrupted` on the next start, with its results recomputed from the stored records.
+While a run is measured its status and progress come from memory; once the database says it
+ended, they come from there. A poll therefore never sees a run go backwards.
+"""
+
+from __future__ import annotations
+
+import builtins
+import logging
+import queue
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+from pydantic import ValidationError
+from sqlalchemy import CursorResult, Result, func, select, update
+
+from flperf.bench import event_loop
+from flperf.bench.fingerprint import collect_fingerprint, workload_hash
+from flperf.bench.records import RequestRecord
+from flperf.bench.run_config import RunConfig
+from flperf.bench.runner import RunStatus
+from flperf.bench.workload import Suite, WorkloadError, get_suite, list_suites, parse_suite
+from flperf.service.errors import (
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    UnavailableError,
+)
+from flperf.service.logbook import Logbook
+from flperf.service.models import ModelService
+from flperf.service.recompute import recompute_results
+from flperf.service.run_execution import RunExecution, planned_requests
+from flperf.service.views import (
+    FINISHED_STATES,
+    LogView,
+    ProgressView,
+    ResultView,
+    RunDetail,
+    RunStatusView,
+    RunView,
+    SampleView,
+)
+from flperf.store import Database, RunRow, new_id
+from flperf.store.logs_repo import add_log, list_logs
+from flperf.store.models_repo import get_model
+from flperf.store.requests_repo import (
+    count_records,
+    last_wall_end,
+    list_samples,
+    load_records,
+    page_records,
+)
+from flperf.store.runs_repo import (
+    SUMMARY_SCENARIO,
+    delete_run,
+    get_run,
+    list_results,
+    list_runs,
+    run_results,
+    runs_with_status,
+)
+
+log = logging.getLogger(__name__)
+
+MAX_MODELS_PER_RUN = 20
+MAX_REQUESTS_PER_RUN = 1_000_000
+
+
+@dataclass(frozen=True)
+class RunPage:
+    runs: list[RunView]
+    total: int
+
+
+@dataclass(frozen=True)
+class ResultPage:
+    results: list[ResultView]
+    total: int
+
+
+@dataclass(frozen=True)
+class RequestPage:
+    requests: list[RequestRecord]
+    total: int
+
+
+def _rowcount(result: Result[Any]) -> int:
+    """Rows an UPDATE changed."""
+    return int(cast(CursorResult[Any], result).rowcount)
+
+
+def _config_error(exc: ValidationError) -> InvalidInputError:
+    err = exc.errors()[0]
+    field = ".".join(str(p) for p in ("config", *err["loc"]))
+    return InvalidInputError(field, err["msg"])
+
+
+class RunService:
+    """Everything the API, CLI and web UI do with benchmark runs."""
+
+    def __init__(
+        self,
+        db: Database,
+        models: ModelService,
+        logbook: Logbook,
+        max_queued: int = 20,
+        monitor_interval_s: float | None = 0.25,
+    ) -> None:
+        self._db = db
+        self._models = models
+        self._logbook = logbook
+        self._max_queued = max_queued
+        self._monitor_interval_s = monitor_interval_s
+        self._queue: queue.Queue[str | None] = queue.Queue()
+        self._lock = threading.Lock()
+        self._active: RunExecution | None = None
+        self._active_started = False
+        self._thread: threading.Thread | None = None
+        self._closing = False
+
+    # -- suites --------------------------------------------------------------------------
+
+    @staticmethod
+    def suites() -> list[Suite]:
+        """Every valid suite (built-in first, then the user's)."""
+        return list_suites()
+
+    # -- starting ------------------------------------------------------------------------
+
+    def start_run(
+        self,
+        model_ids: Sequence[str],
+        suite_name: str,
+        config: RunConfig | Mapping[str, Any] | None = None,
+    ) -> str:
+        """Validate and queue a run; returns its id. Raises `InvalidInputError` naming the field."""
+        if self._closing:
+            raise UnavailableError("the server is shutting down")
+        if isinstance(config, RunConfig):
+            run_config = config
+        else:
+            try:
+                run_config = RunConfig.model_validate(dict(config or {}))
+            except ValidationError as exc:
+                raise _config_error(exc) from None
+        ids = list(model_ids)
+        if not ids:
+            raise InvalidInputError("modelIds", "give at least one model id")
+        if len(ids) > MAX_MODELS_PER_RUN:
+            raise InvalidInputError("modelIds", f"at most {MAX_MODELS_PER_RUN} models per run")
+        if len(set(ids)) != len(ids):
+            raise InvalidInputError("modelIds", "a model id appears twice")
+        try:
+            suite = get_suite(suite_name).select(run_config.scenarios)
+        except WorkloadError as exc:
+            field = (
+                "config.scenarios"
+                if "scenario" in str(exc) and run_config.scenarios
+                else ("suiteName")
+            )
+            raise InvalidInputError(field, str(exc)) from None
+        per_model = planned_requests(suite, run_config)
+        if per_model * len(ids) > MAX_REQUESTS_PER_RUN:
+            raise InvalidInputError(
+                "config",
+                f"this run would send {per_model * len(ids):,} requests; the limit is "
+                f"{MAX_REQUESTS_PER_RUN:,} (lower iterations, trials or the models)",
+            )
+        config_json = run_config.model_dump(mode="json")
+        suite_json = suite.content_dict()
+        now = time.time()
+        run_id = new_id("run")
+        with self._db.write() as session:
+            aliases = {}
+            for i, model_id in enumerate(ids):
+                row = get_model(session, model_id)
+                if row is None:
+                    raise InvalidInputError(f"modelIds[{i}]", f"unknown model id {model_id!r}")
+                aliases[model_id] = row.alias
+            queued = session.scalar(
+                select(func.count()).select_from(RunRow).where(RunRow.status == "queued")
+            )
+            if (queued or 0) >= self._max_queued:
+                raise UnavailableError(
+                    f"{queued} runs are already queued; wait for them or cancel some"
+                )
+            session.add(
+                RunRow(
+                    id=run_id,
+                    suite_name=suite.name,
+                    suite=suite_json,
+                    model_ids=ids,
+                    model_aliases=aliases,
+                    config=config_json,
+                    hardware_info=None,
+                    workload_hash=workload_hash(suite_json, config_json),
+                    status="queued",
+                    requests_total=per_model * len(ids),
+                    requests_done=0,
+                    created_at=now,
+                )
+            )
+            add_log(
+                session,
+                "run",
+                run_id,
+                "info",
+                f"Run queued: suite {suite.name}, models {', '.join(aliases.values())}",
+                None,
+                now,
+            )
+        self._queue.put(run_id)
+        return run_id
+
+    # -- reading -------------------------------------------------------------------------
+
+    def _live(self, run_id: str) -> RunExecution | None:
+        with self._lock:
+            active = self._active
+            if active is not None and active.run_id == run_id and self._active_started:
+                return active
+        return None
+
+    def _view(self, row: RunRow) -> RunView:
+        live = self._live(row.id)
+        if live is None:
+            return RunView.of(row)
+        progress, _, _ = live.snapshot()
+        return RunView.of(row, progress=progress, status="running")
+
+    def _row(self, run_id: str) -> RunRow:
+        with self._db.read() as session:
+            row = get_run(session, run_id)
+        if row is None:
+            raise NotFoundError(f"run {run_id!r} not found")
+        return row
+
+    def list_runs(self, limit: int = 100, offset: int = 0) -> RunPage:
+        """Runs newest first."""
+        with self._db.read() as session:
+            rows, total = list_runs(session, limit, offset)
+        return RunPage([self._view(r) for r in rows], total)
+
+    def get_run(self, run_id: str) -> RunView:
+        return self._view(self._row(run_id))
+
+    def detail(self, run_id: str) -> RunDetail:
+        """The run, its per-scenario results and its per-model summaries."""
+        live = self._live(run_id)
+        with self._db.read() as session:
+            row = get_run(session, run_id)
+            if row is None:
+                raise NotFoundError(f"run {run_id!r} not found")
+            results = run_results(session, run_id)
+        if live is not None:
+            progress, _, _ = live.snapshot()
+            run = RunView.of(row, progress=progress, status="running")
+        else:
+            run = RunView.of(row)
+        views = [ResultView.of(r) for r in results]
+        return RunDetail(
+            run=run,
+            results=[v for v in views if v.scenario != SUMMARY_SCENARIO],
+            summary=[v for v in views if v.scenario == SUMMARY_SCENARIO],
+        )
+
+    def status(self, run_id: str) -> RunStatusView:
+        """Status, progress, what is measured now and the ETA."""
+        live = self._live(run_id)
+        if live is not None:
+            row = self._row(run_id)
+            progress, current, eta = live.snapshot()
+            return RunStatusView(
+                id=run_id,
+                status="running",
+                progress=progress,
+                current=current,
+                eta_s=eta,
+                started_at=RunView.of(row).started_at,
+                completed_at=None,
+                error=None,
+            )
+        view = self.get_run(run_id)
+        return RunStatusView(
+            id=run_id,
+            status=view.status,
+            progress=view.progress,
+            current=None,
+            eta_s=0.0 if view.status in FINISHED_STATES else None,
+            started_at=view.started_at,
+            completed_at=view.completed_at,
+            error=view.error,
+        )
+
+    def results(
+        self,
+        run_id: str | None = None,
+        model_id: str | None = None,
+        limit: int = 1000,
+        offset: int = 0,
+    ) -> ResultPage:
+        """Per-scenario results, newest run first, optionally of one run and/or one model."""
+        with self._db.read() as session:
+            rows, total = list_results(session, run_id, model_id, limit, offset)
+        return ResultPage([ResultView.of(r) for r in rows], total)
+
+    def all_results(self, run_id: str) -> builtins.list[ResultView]:
+        """Every result of a run: scenarios, then the `*` summaries, in stored order."""
+        self._row(run_id)
+        with self._db.read() as session:
+            return [ResultView.of(r) for r in run_results(session, run_id)]
+
+    def requests(
+        self,
+        run_id: str,
+        *,
+        model: str | None = None,
+        scenario: str | None = None,
+        status: str | None = None,
+        offset: int = 0,
+        limit: int = 100,
+    ) -> RequestPage:
+        """One page of the run's per-request records (index order)."""
+        self._row(run_id)
+        with self._db.read() as session:
+            records, total = page_records(
+                session,
+                run_id,
+                model=model,
+                scenario=scenario,
+                status=status,
+                offset=offset,
+                limit=limit,
+            )
+        return RequestPage(records, total)
+
+    def records(self, run_id: str) -> builtins.list[RequestRecord]:
+        """Every record of the run."""
+        self._row(run_id)
+        with self._db.read() as session:
+            return load_records(session, run_id)
+
+    def samples(self, run_id: str) -> builtins.list[SampleView]:
+        """Resource samples of the run, on the run's time axis."""
+        self._row(run_id)
+        with self._db.read() as session:
+            return [SampleView.of(r) for r in list_samples(session, run_id)]
+
+    def logs(self, run_id: str, limit: int = 100) -> builtins.list[LogView]:
+        """The newest `limit` log records of the run, newest first."""
+        self._row(run_id)
+        with self._db.read() as session:
+            return [LogView.of(r) for r in list_logs(session, "run", run_id, limit)]
+
+    # -- changing ------------------------------------------------------------------------
+
+    def cancel(self, run_id: str) -> RunStatusView:
+        """Cancel a queued run at once, or stop a running one (what was measured is kept)."""
+        self._row(run_id)
+        for _ in range(3):  # the worker may take the run between two looks
+            with self._lock:
+                active = self._active
+            if active is not None and active.run_id == run_id:
+                active.cancel()
+                self._logbook.run(run_id, "info", "Cancel requested")
+                return self.status(run_id)
+            if self._cancel_queued(run_id, "Cancelled before it started"):
+                return self.status(run_id)
+            current = self._row(run_id)
+            if current.status in FINISHED_STATES:
+                raise ConflictError(f"run {run_id} already ended ({current.status})")
+        raise ConflictError(f"run {run_id} is not run by this server; it cannot be cancelled")
+
+    def _cancel_queued(self, run_id: str, message: str) -> bool:
+        with self._db.write() as session:
+            changed = _rowcount(
+                session.execute(
+                    update(RunRow)
+                    .where(RunRow.id == run_id, RunRow.status == "queued")
+                    .values(status="cancelled", completed_at=time.time())
+                )
+            )
+            if changed:
+                add_log(session, "run", run_id, "info", message)
+        return bool(changed)
+
+    def delete(self, run_id: str) -> None:
+        """Delete a run with everything it measured (not while it is running)."""
+        row = self._row(run_id)
+        if row.status == "queued":
+            self._cancel_queued(run_id, "Cancelled: deleted")
+        with self._lock:
+            if self._active is not None and self._active.run_id == run_id:
+                raise ConflictError(f"run {run_id} is running; cancel it first")
+        with self._db.write() as session:
+            current = get_run(session, run_id)
+            if current is None:
+                raise NotFoundError(f"run {run_id!r} not found")
+            if current.status == "running":
+                raise ConflictError(f"run {run_id} is running; cancel it first")
+            delete_run(session, run_id)
+
+    # -- the worker ----------------------------------------------------------------------
+
+    def recover_on_start(self) -> None:
+        """Runs a dead server left behind: `running` and `queued` ones become `interrupted`
+        (results recomputed from the stored records, nothing measured is dropped)."""
+        with self._db.read() as session:
+            stale = runs_with_status(session, ("running", "queued"))
+        for row in stale:
+            with self._db.write() as session:
+                kept = count_records(session, row.id)
+                end = last_wall_end(session, row.id)
+                if row.status == "running":
+                    recompute_results(session, row)
+                current = get_run(session, row.id)
+                if current is None:
+                    continue
+                was = current.status
+                current.status = "interrupted"
+                current.requests_done = kept
+                current.completed_at = end or current.started_at or current.created_at
+                current.error = (
+                    "the server stopped while this run was measured"
+                    if was == "running"
+                    else "the server stopped before this run started"
+                )
+                add_log(
+                    session,
+                    "run",
+                    row.id,
+                    "warning",
+                    f"Interrupted: {current.error}; {kept} request records kept",
+                )
+
+    def start_worker(self) -> None:
+        """Start the thread that measures queued runs."""
+        if self._thread is not None:
+            return
+        self._thread = threading.Thread(target=self._work, name="flperf-runs", daemon=True)
+        self._thread.start()
+
+    def _work(self) -> None:
+        while True:
+            run_id = self._queue.get()
+            if run_id is None or self._closing:
+                return
+            try:
+                self._execute(run_id)
+            except Exception:  # the worker must survive anything one run does
+                log.exception("run %s failed in the worker", run_id)
+
+    def _execute(self, run_id: str) -> None:
+        row = self._row(run_id)
+        if row.status != "queued":
+            return
+        execution = RunExecution(
+            row,
+            parse_suite(row.suite, f"run {run_id}"),
+            RunConfig.model_validate(row.config),
+            self._db,
+            self._models,
+            self._logbook,
+            self._monitor_interval_s,
+        )
+        with self._lock:
+            self._active, self._active_started = execution, False
+        try:
+            hardware = collect_fingerprint().model_dump(mode="json")
+            with self._db.write() as session:
+                changed = _rowcount(
+                    session.execute(
+                        update(RunRow)
+                        .where(RunRow.id == run_id, RunRow.status == "queued")
+                        .values(status="running", started_at=time.time(), hardware_info=hardware)
+                    )
+                )
+                if changed:
+                    add_log(session, "run", run_id, "info", "Run started")
+            if not changed:
+                return  # cancelled meanwhile
+            with self._lock:
+                self._active_started = True
+            self._finish(run_id, execution, *self._measure(execution))
+        finally:
+            with self._lock:
+                self._active, self._active_started = None, False
+
+    def _measure(self, execution: RunExecution) -> tuple[str, str | None]:
+        try:
+            outcome = event_loop.run(execution.run())
+        except Exception as exc:
+            log.exception("run %s failed", execution.run_id)
+            return "failed", f"{type(exc).__name__}: {exc}"
+        if outcome is RunStatus.CANCELLED:
+            return "cancelled", None
+        if execution.models_failed and len(execution.models_failed) == len(execution.model_ids):
+            return "failed", "no model could be started (see the run's logs)"
+        return "completed", None
+
+    def _finish(self, run_id: str, execution: RunExecution, status: str, error: str | None) -> None:
+        progress: ProgressView = execution.snapshot()[0]
+        with self._db.write() as session:
+            row = get_run(session, run_id)
+            if row is None:
+                return
+            row.status = status
+            row.error = error
+            row.completed_at = max(time.time(), row.started_at or 0.0)
+            row.requests_done = progress.done
+            level = "error" if status == "failed" else "info"
+            message = f"Run {status}" + (f": {error}" if error else "")
+            add_log(session, "run", run_id, level, message, {"requests_done": progress.done})
+
+    def close(self, timeout_s: float = 30.0) -> None:
+        """Shutdown: queued runs and the running one end `cancelled` (never `interrupted`)."""
+        self._closing = True
+        with self._db.read() as session:
+            queued = [r.id for r in runs_with_status(session, ("queued",))]
+        for run_id in queued:
+            self._cancel_queued(run_id, "Cancelled: the server shut down before it started")
+        with self._lock:
+            active = self._active
+        if active is not None:
+            active.cancel()
+            self._logbook.run(active.run_id, "info", "Cancelling: the server is shutting down")
+        self._queue.put(None)
+        if self._thread is not None:
+            self._thread.join(timeout_s)

@@ -1,0 +1,277 @@
+"""What the services hand out: typed views of models, runs, results and logs.
+
+Field names and meanings follow spec/api.md (timestamps are Unix seconds, ids are strings);
+fields beyond the spec are extensions that never change a documented one. The API, the CLI
+and the web UI all show these, so none of them reshapes data on its own.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from flperf.bench.metrics import ResultMetrics
+from flperf.store.tables import LogRow, ModelRow, ResultRow, RunRow, SampleRow
+
+ModelStatus = Literal["stopped", "starting", "running", "error"]
+RunState = Literal["queued", "running", "completed", "failed", "cancelled", "interrupted"]
+FINISHED_STATES: tuple[str, ...] = ("completed", "failed", "cancelled", "interrupted")
+
+
+def seconds(value: float | None) -> int | None:
+    """A stored timestamp as whole Unix seconds."""
+    return None if value is None else int(value)
+
+
+class ModelView(BaseModel):
+    """A configured model and the state of its service."""
+
+    id: str = Field(description="Public id, `model_<hex>`")
+    alias: str
+    model_id: str = Field(description="Catalog id (foundry) or the name the server knows")
+    provider: Literal["foundry", "openai"]
+    endpoint: str | None = Field(description="Server root while running (foundry) or configured")
+    port: int | None = None
+    pid: int | None = Field(
+        default=None, description="Process whose resources are attributed to this model"
+    )
+    status: ModelStatus
+    last_error: str | None
+    last_heartbeat: int | None = Field(description="Last time the service was seen alive")
+    created_at: int
+    updated_at: int
+
+    @classmethod
+    def of(cls, row: ModelRow) -> ModelView:
+        return cls(
+            id=row.id,
+            alias=row.alias,
+            model_id=row.model_id,
+            provider=row.provider,
+            endpoint=row.endpoint,
+            port=row.port,
+            pid=row.host_pid or row.pid,
+            status=row.status,
+            last_error=row.last_error,
+            last_heartbeat=seconds(row.last_heartbeat),
+            created_at=int(row.created_at),
+            updated_at=int(row.updated_at),
+        )
+
+
+class LogView(BaseModel):
+    """One log record."""
+
+    id: int
+    entity_type: str = Field(description="`service` (a model), `run` or `system`")
+    entity_id: str | None
+    level: str
+    message: str
+    metadata: dict[str, Any] | None
+    created_at: int
+
+    @classmethod
+    def of(cls, row: LogRow) -> LogView:
+        return cls(
+            id=row.id,
+            entity_type=row.entity_type,
+            entity_id=row.entity_id,
+            level=row.level,
+            message=row.message,
+            metadata=row.meta,
+            created_at=int(row.created_at),
+        )
+
+
+class ProgressView(BaseModel):
+    """How far a run is."""
+
+    done: int = Field(description="Requests finished (warm-up included)")
+    total: int = Field(description="Requests planned")
+    fraction: float = Field(description="done / total, 0..1")
+    ok: int | None = Field(default=None, description="Finished successfully (live runs only)")
+    failed: int | None = Field(default=None, description="Ended in error or timeout (live)")
+
+
+class RunView(BaseModel):
+    """A benchmark run."""
+
+    id: str = Field(description="Public id, `run_<hex>`")
+    suite_name: str
+    model_ids: list[str]
+    config: dict[str, Any] = Field(description="The run's RunConfig (timeout in ms)")
+    hardware_info: dict[str, Any] | None = Field(description="Fingerprint of the machine")
+    status: RunState
+    started_at: int | None
+    completed_at: int | None
+    created_at: int
+    error: str | None = Field(default=None, description="Why the run failed, when it did")
+    model_aliases: dict[str, str] = Field(description="Alias of each model id at run time")
+    scenarios: list[str] = Field(description="Scenarios run, in order")
+    workload_hash: str = Field(description="Same hash = same workload (suite + settings)")
+    progress: ProgressView
+
+    @classmethod
+    def of(
+        cls, row: RunRow, progress: ProgressView | None = None, status: str | None = None
+    ) -> RunView:
+        total = row.requests_total
+        return cls(
+            id=row.id,
+            suite_name=row.suite_name,
+            model_ids=[str(m) for m in row.model_ids],
+            config=row.config,
+            hardware_info=row.hardware_info,
+            status=status or row.status,
+            started_at=seconds(row.started_at),
+            completed_at=seconds(row.completed_at),
+            created_at=int(row.created_at),
+            error=row.error,
+            model_aliases={str(k): str(v) for k, v in row.model_aliases.items()},
+            scenarios=[str(s.get("name")) for s in row.suite.get("scenarios", [])],
+            workload_hash=row.workload_hash,
+            progress=progress
+            or ProgressView(
+                done=row.requests_done,
+                total=total,
+                fraction=row.requests_done / total if total else 1.0,
+            ),
+        )
+
+
+class ResultView(ResultMetrics):
+    """Aggregates of one model on one scenario of a run (every field of `ResultMetrics`)."""
+
+    id: str = Field(description="Public id, `result_<hex>`")
+    run_id: str
+    model_alias: str | None = Field(description="The model's alias at run time")
+    error: str | None = Field(
+        default=None, description="Why the scenario could not run at all (e.g. model start)"
+    )
+
+    @classmethod
+    def of(cls, row: ResultRow) -> ResultView:
+        return cls.model_validate(
+            {
+                **row.metrics,
+                "id": row.id,
+                "run_id": row.run_id,
+                "model_id": row.model_id,
+                "model_alias": row.model_alias,
+                "error": row.error,
+            }
+        )
+
+
+class RunDetail(BaseModel):
+    """A run with its per-scenario results and per-model summaries (`scenario` = `*`)."""
+
+    run: RunView
+    results: list[ResultView]
+    summary: list[ResultView] = Field(description="One result per model over all scenarios")
+
+
+class CurrentView(BaseModel):
+    model_id: str | None
+    model_alias: str | None
+    scenario: str | None
+
+
+class RunStatusView(BaseModel):
+    """What a client polls while a run is in progress."""
+
+    id: str
+    status: RunState
+    progress: ProgressView
+    current: CurrentView | None = Field(description="What is being measured now")
+    eta_s: float | None = Field(description="Seconds left at the pace so far")
+    started_at: int | None
+    completed_at: int | None
+    error: str | None
+
+
+class SampleView(BaseModel):
+    """One resource sample; `t_ms` is on the run's time axis (as requests' `start_ms`)."""
+
+    model_id: str
+    t_ms: float
+    wall_time: float
+    cpu_percent: float | None
+    ram_percent: float | None
+    proc_cpu_percent: float | None
+    proc_rss_mb: float | None
+    proc_count: int | None
+    gpu_util_percent: float | None
+    gpu_mem_used_mb: float | None
+    gpu_power_w: float | None
+    cpu_energy_j: float | None
+
+    @classmethod
+    def of(cls, row: SampleRow) -> SampleView:
+        return cls.model_validate(row, from_attributes=True)
+
+
+class HealthView(BaseModel):
+    """A model service's health, checked now."""
+
+    status: ModelStatus
+    healthy: bool
+    endpoint: str | None
+    lastCheck: int
+    detail: str | None = None
+    latency_ms: float | None = None
+
+
+class StartView(BaseModel):
+    success: bool = True
+    endpoint: str | None
+    port: int | None
+
+
+class LoadView(BaseModel):
+    """State of making a model available locally (download when needed)."""
+
+    success: bool = True
+    state: Literal["ready", "downloading", "failed", "cancelled"]
+    progress: float = Field(description="Download percent, 0-100")
+    error: str | None = None
+
+
+class BestTps(BaseModel):
+    modelId: str
+    tps: float
+    alias: str | None = None
+    runId: str | None = None
+    scenario: str | None = None
+
+
+class BestLatency(BaseModel):
+    modelId: str
+    p95: float
+    alias: str | None = None
+    runId: str | None = None
+    scenario: str | None = None
+
+
+class StatsView(BaseModel):
+    """Dashboard figures; the best ones come only from completed, successful results."""
+
+    totalModels: int
+    runningServices: int
+    totalRuns: int
+    lastRun: RunView | None
+    bestTpsModel: BestTps | None
+    bestLatencyModel: BestLatency | None
+
+
+class SystemHealthView(BaseModel):
+    status: Literal["healthy", "degraded"]
+    foundryLocal: Literal["available", "unavailable"]
+    timestamp: int
+    foundryLocalReason: str | None = None
+    database: str = Field(description="`ok`, or what is wrong")
+    publicCatalog: str | None = Field(
+        default=None, description="fresh, stale, loading or unavailable"
+    )
+    version: str

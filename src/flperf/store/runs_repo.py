@@ -1,0 +1,153 @@
+"""Runs and their results: listing, status changes, and the aggregates dashboards ask for."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from flperf.bench.metrics import ResultMetrics
+from flperf.store.tables import ResultRow, RunRow, is_public_id, new_id
+
+SUMMARY_SCENARIO = "*"
+"""Scenario name of the per-model result over all of a run's scenarios."""
+
+
+def get_run(session: Session, run_id: str) -> RunRow | None:
+    """The run with this public id, or None."""
+    if not is_public_id(run_id, "run"):
+        return None
+    return session.get(RunRow, run_id)
+
+
+def list_runs(session: Session, limit: int, offset: int = 0) -> tuple[list[RunRow], int]:
+    """Runs newest first, one page, and how many there are in all."""
+    total = int(session.scalar(select(func.count()).select_from(RunRow)) or 0)
+    query = select(RunRow).order_by(RunRow.created_at.desc(), RunRow.id).limit(limit)
+    return list(session.scalars(query.offset(offset))), total
+
+
+def runs_with_status(session: Session, statuses: Sequence[str]) -> list[RunRow]:
+    """Runs in any of `statuses`, oldest first."""
+    query = select(RunRow).where(RunRow.status.in_(statuses)).order_by(RunRow.created_at)
+    return list(session.scalars(query))
+
+
+def last_run(session: Session) -> RunRow | None:
+    """The most recently created run."""
+    query = select(RunRow).order_by(RunRow.created_at.desc(), RunRow.id).limit(1)
+    return session.scalars(query).first()
+
+
+def count_runs(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(RunRow)) or 0)
+
+
+def delete_run(session: Session, run_id: str) -> None:
+    """Delete a run with its results, requests, samples (cascade)."""
+    session.execute(delete(RunRow).where(RunRow.id == run_id))
+
+
+def result_row(
+    run_id: str,
+    position: int,
+    result: ResultMetrics,
+    alias: str | None,
+    error: str | None = None,
+) -> ResultRow:
+    """A results row: the spec columns plus the whole result as JSON."""
+    return ResultRow(
+        id=new_id("result"),
+        run_id=run_id,
+        position=position,
+        model_id=result.model_id,
+        model_alias=alias,
+        scenario=result.scenario,
+        tps=result.tps,
+        ttft=result.ttft,
+        latency_p50=result.latency_p50,
+        latency_p95=result.latency_p95,
+        latency_p99=result.latency_p99,
+        error_rate=result.error_rate,
+        timeout_rate=result.timeout_rate,
+        cpu_avg=result.cpu_avg,
+        ram_avg=result.ram_avg,
+        gpu_avg=result.gpu_avg,
+        successful=result.successful_iterations,
+        error=error,
+        metrics=result.model_dump(mode="json"),
+        created_at=time.time(),
+    )
+
+
+def replace_results(
+    session: Session, run_id: str, model_id: str | None, rows: Sequence[ResultRow]
+) -> None:
+    """Store `rows` as the results of `model_id` in the run (all models when None)."""
+    query = delete(ResultRow).where(ResultRow.run_id == run_id)
+    if model_id is not None:
+        query = query.where(ResultRow.model_id == model_id)
+    session.execute(query)
+    session.add_all(rows)
+
+
+def next_position(session: Session, run_id: str) -> int:
+    query = select(func.max(ResultRow.position)).where(ResultRow.run_id == run_id)
+    value = session.scalar(query)
+    return 0 if value is None else int(value) + 1
+
+
+def run_results(session: Session, run_id: str) -> list[ResultRow]:
+    """Every result of a run (scenarios and `*` summaries) in stored order."""
+    query = select(ResultRow).where(ResultRow.run_id == run_id).order_by(ResultRow.position)
+    return list(session.scalars(query))
+
+
+def list_results(
+    session: Session,
+    run_id: str | None,
+    model_id: str | None,
+    limit: int,
+    offset: int = 0,
+) -> tuple[list[ResultRow], int]:
+    """Per-scenario results (no `*` rows), newest run first, with the total count."""
+    where: list[Any] = [ResultRow.scenario != SUMMARY_SCENARIO]
+    if run_id is not None:
+        where.append(ResultRow.run_id == run_id)
+    if model_id is not None:
+        where.append(ResultRow.model_id == model_id)
+    total = int(session.scalar(select(func.count()).select_from(ResultRow).where(*where)) or 0)
+    query = (
+        select(ResultRow)
+        .join(RunRow, RunRow.id == ResultRow.run_id)
+        .where(*where)
+        .order_by(RunRow.created_at.desc(), ResultRow.run_id, ResultRow.position)
+        .limit(limit)
+        .offset(offset)
+    )
+    return list(session.scalars(query)), total
+
+
+def _honest(query: Any) -> Any:
+    """Only results of completed runs that measured successful requests, scenarios only."""
+    return query.join(RunRow, RunRow.id == ResultRow.run_id).where(
+        RunRow.status == "completed",
+        ResultRow.scenario != SUMMARY_SCENARIO,
+        ResultRow.successful > 0,
+        ResultRow.error.is_(None),
+    )
+
+
+def best_tps(session: Session) -> ResultRow | None:
+    """The result with the highest system throughput (honest results only)."""
+    query = _honest(select(ResultRow)).where(ResultRow.tps.is_not(None))
+    return session.scalars(query.order_by(ResultRow.tps.desc()).limit(1)).first()
+
+
+def best_latency(session: Session) -> ResultRow | None:
+    """The result with the lowest end-to-end p95 latency (honest results only)."""
+    query = _honest(select(ResultRow)).where(ResultRow.latency_p95.is_not(None))
+    return session.scalars(query.order_by(ResultRow.latency_p95.asc()).limit(1)).first()
