@@ -74,10 +74,9 @@ def test_registering_a_missing_folder_fails_clearly(
         foundry.get_model("absent-generic-cpu:1", allow_public=False)
 
 
-def test_unknown_model_fails_fast_once_the_catalog_is_known_offline(
+def test_unknown_model_fails_fast_when_the_catalog_is_offline(
     foundry: FoundryProvider,
 ) -> None:
-    foundry.public_catalog.refresh().wait(10)
     started = time.perf_counter()
     with pytest.raises(ModelNotFoundError, match="unavailable"):
         foundry.get_model("nothing-like-this-generic-cpu:1")

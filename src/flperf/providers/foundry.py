@@ -29,7 +29,7 @@ from flperf.providers.local_models import (
     register_folder,
     unregister,
 )
-from flperf.providers.public_catalog import PublicCatalogCache
+from flperf.providers.public_catalog import PublicCatalogCache, probe_reachable
 from flperf.providers.registry import (
     HealthReport,
     ModelTarget,
@@ -141,7 +141,7 @@ class FoundryProvider(Provider):
             return self._ensure_demo_sdk_model()
         local = self.runtime.local_catalog()
         model = _lookup(local, model_id)
-        if model is None and allow_public and self.public_catalog.known_unavailable:
+        if model is None and allow_public and not self._public_reachable():
             raise ModelNotFoundError(
                 f"model {model_id!r} is not in the local catalog and the public catalog is "
                 "unavailable (offline?)"
@@ -155,6 +155,12 @@ class FoundryProvider(Provider):
                 + (" (the public catalog needs the internet)" if allow_public else "")
             )
         return model
+
+    def _public_reachable(self) -> bool:
+        """Whether a public-catalog lookup could succeed now (a quick check, no SDK retries)."""
+        if self.public_catalog.known_unavailable:
+            return False
+        return probe_reachable(self.runtime.public_catalog_urls, 2.0)
 
     def _ensure_demo_sdk_model(self) -> Any:
         return ensure_demo(self.runtime)
