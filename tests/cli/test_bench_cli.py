@@ -222,7 +222,7 @@ def test_trials_print_confidence_intervals() -> None:
             ["bench", "--endpoint", "http://x", "--model", "m", "--iterations", "abc"],
             "--iterations",
         ),
-        (["bench", "--model", "m"], "--endpoint"),
+        (["bench", "--iterations", "2"], "--model"),
         (["bench", "--endpoint", "http://x", "--model", "m", "--bogus", "1"], "--bogus"),
         (["nope"], "No such command"),
     ],
