@@ -108,9 +108,8 @@ def main() -> None:
             model.unload()
             runtime.close()
     med = statistics.median
-    print(
-        f"demo model {DEMO_MODEL_ID}, {args.max_tokens} tokens, {len(local_ttft)} + {len(http_ttft)} requests"
-    )
+    counts = f"{len(local_ttft)} + {len(http_ttft)} requests"
+    print(f"demo model {DEMO_MODEL_ID}, {args.max_tokens} tokens, {counts}")
     print(f"{'path':<28}{'TTFT p50 ms':>14}{'decode tok/s p50':>20}")
     print(f"{'in-process ChatSession':<28}{med(local_ttft):>14.2f}{med(local_tps):>20,.0f}")
     print(f"{'host over HTTP (engine)':<28}{med(http_ttft):>14.2f}{med(http_tps):>20,.0f}")
