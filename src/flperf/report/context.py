@@ -1,0 +1,160 @@
+"""A run's context as text: its configuration, the machine it ran on, and what failed."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from flperf.bench.fingerprint import Fingerprint
+from flperf.bench.records import error_key
+from flperf.bench.run_config import RunConfig
+from flperf.report.document import RunReport
+from flperf.report.figures import MISSING, number
+
+
+def _config_value(key: str, value: Any) -> str:
+    if value is None:
+        return {"max_tokens": "per scenario", "rate": "closed loop", "scenarios": "all"}.get(
+            key, MISSING
+        )
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if key == "timeout" and isinstance(value, int | float):
+        return f"{value / 1000:g} s"
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value) or "none"
+    if isinstance(value, int | float):
+        return f"{value:g}"
+    return str(value)
+
+
+def config_rows(config: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    """(setting, value, what it means) for every recorded setting, `RunConfig`'s order first."""
+    known = RunConfig.model_fields
+    keys = [k for k in known if k in config] + [k for k in config if k not in known]
+    rows = []
+    for key in keys:
+        info = known.get(key)
+        description = (info.description or "") if info is not None else ""
+        rows.append((key, _config_value(key, config[key]), description))
+    return rows
+
+
+def config_line(config: Mapping[str, Any]) -> str:
+    """The settings that shape the load, on one line."""
+    parts = [
+        f"iterations {_config_value('iterations', config.get('iterations'))}",
+        f"warm-up {_config_value('warmup', config.get('warmup'))}",
+    ]
+    if config.get("rate") is not None:
+        rate = _config_value("rate", config["rate"])
+        load = f"rate {rate} req/s ({config.get('rate_mode', 'constant')})"
+        if config.get("max_concurrency"):
+            load += f", at most {config['max_concurrency']} in flight"
+        parts.append(load)
+    else:
+        parts.append(f"concurrency {_config_value('concurrency', config.get('concurrency'))}")
+    parts.append(f"max_tokens {_config_value('max_tokens', config.get('max_tokens'))}")
+    if "temperature" in config:
+        parts.append(f"temperature {_config_value('temperature', config['temperature'])}")
+    if "streaming" in config:
+        parts.append("streaming" if config["streaming"] else "not streamed")
+    if "timeout" in config:
+        parts.append(f"timeout {_config_value('timeout', config['timeout'])}")
+    if config.get("trials", 1) != 1:
+        parts.append(f"trials {config['trials']}")
+    if "seed" in config:
+        parts.append(f"seed {config['seed']}")
+    if config.get("slos"):
+        parts.append("SLOs " + ", ".join(str(s) for s in config["slos"]))
+    return " · ".join(parts)
+
+
+def _gpus(fingerprint: Fingerprint) -> str:
+    if not fingerprint.gpus:
+        return "no GPU"
+    names = [
+        g.name + (f" ({number(g.memory_total_mb / 1024)} GiB)" if g.memory_total_mb else "")
+        for g in fingerprint.gpus
+    ]
+    driver = fingerprint.gpus[0].driver_version
+    return ", ".join(names) + (f", driver {driver}" if driver else "")
+
+
+def _cpu(fingerprint: Fingerprint) -> str:
+    cores = []
+    if fingerprint.cpu_cores_physical:
+        cores.append(f"{fingerprint.cpu_cores_physical} cores")
+    if fingerprint.cpu_cores_logical:
+        cores.append(f"{fingerprint.cpu_cores_logical} threads")
+    name = fingerprint.cpu_model or "unknown CPU"
+    return f"{name} ({', '.join(cores)})" if cores else name
+
+
+def fingerprint_rows(report: RunReport) -> list[tuple[str, str]]:
+    """(fact, value) pairs describing the machine and software the run was measured on."""
+    fingerprint = report.fingerprint
+    if fingerprint is None:
+        return [(str(k), str(v)) for k, v in report.hardware_info.items()]
+    rows = [
+        ("CPU", _cpu(fingerprint)),
+        ("RAM", f"{number(fingerprint.ram_total_gb)} GiB" if fingerprint.ram_total_gb else MISSING),
+        ("GPU", _gpus(fingerprint)),
+        ("OS", f"{fingerprint.os_name} {fingerprint.os_release} ({fingerprint.machine})"),
+        ("Python", fingerprint.python_version),
+        ("Execution provider", fingerprint.execution_provider or MISSING),
+        ("Model variant", fingerprint.model_variant_id or MISSING),
+        (
+            "Model files",
+            f"{number(fingerprint.model_file_size_mb)} MiB"
+            if fingerprint.model_file_size_mb is not None
+            else MISSING,
+        ),
+    ]
+    rows += [(name, version or "not installed") for name, version in fingerprint.packages.items()]
+    rows += [(str(k), str(v)) for k, v in fingerprint.extra.items()]
+    return rows
+
+
+def fingerprint_line(report: RunReport) -> str:
+    """The machine in one line: CPU, RAM, GPU, OS, Python and the runtime versions installed."""
+    fingerprint = report.fingerprint
+    if fingerprint is None:
+        return " · ".join(f"{k} {v}" for k, v in report.hardware_info.items()) or MISSING
+    parts = [_cpu(fingerprint)]
+    if fingerprint.ram_total_gb:
+        parts.append(f"{number(fingerprint.ram_total_gb)} GiB RAM")
+    parts.append(_gpus(fingerprint))
+    parts.append(f"{fingerprint.os_name} {fingerprint.os_release} {fingerprint.machine}")
+    parts.append(f"Python {fingerprint.python_version}")
+    parts += [f"{name} {v}" for name, v in fingerprint.packages.items() if v]
+    if fingerprint.execution_provider:
+        parts.append(f"EP {fingerprint.execution_provider}")
+    return " · ".join(parts)
+
+
+@dataclass(frozen=True)
+class FailureRow:
+    """Failures of one kind on one (model, scenario), with the first error message seen."""
+
+    model_id: str
+    scenario: str
+    kind: str
+    count: int
+    example: str | None
+
+
+def failure_rows(report: RunReport) -> list[FailureRow]:
+    """Every failure kind of every (model, scenario); counts from the results' breakdown."""
+    examples: dict[tuple[str, str, str], str] = {}
+    for record in report.failed_records():
+        key = error_key(record)
+        if key is not None and record.error_message:
+            examples.setdefault((record.model, record.scenario, key), record.error_message)
+    rows = []
+    for result in report.scenario_results:
+        for kind, count in sorted(result.errors_by_kind.items(), key=lambda kv: -kv[1]):
+            example = examples.get((result.model_id, result.scenario, kind))
+            rows.append(FailureRow(result.model_id, result.scenario, kind, count, example))
+    return rows

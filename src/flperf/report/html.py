@@ -1,0 +1,354 @@
+"""The self-contained HTML report: one file with Plotly inlined, readable offline and in print.
+
+The page's tables are prepared here as rows of text cells and laid out by a Jinja2 template with
+autoescaping on, so every user string (model and scenario names, error messages) is escaped. Chart
+data travels as JSON in a `<script type="application/json">` block written by `script_json`.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+import jinja2
+
+import flperf
+from flperf.bench.fingerprint import workload_hash
+from flperf.bench.metrics import ResultMetrics, Summary
+from flperf.bench.monitor import MonitorSummary
+from flperf.report.charts import build_charts
+from flperf.report.context import config_line, config_rows, failure_rows, fingerprint_rows
+from flperf.report.document import ALL_SCENARIOS, RunReport, json_ready
+from flperf.report.figures import (
+    KEY_FIGURES,
+    MISSING,
+    RESOURCE_LABELS,
+    SERVER_FIGURES,
+    Figure,
+    distribution_fields,
+    distribution_label,
+    duration,
+    field_description,
+    number,
+    scalar_fields,
+    scalar_label,
+    timestamp,
+    value_text,
+)
+from flperf.report.registry import Exporter, register
+
+SMALL_SAMPLE_NOTE = "tail computed from fewer than 20 requests"
+_SUMMARY_STATS = ("n", "mean", "stdev", "min", "p50", "p90", "p95", "p99", "max")
+
+
+class PlotlyBundleError(RuntimeError):
+    """The installed `plotly` package does not ship `plotly.min.js`."""
+
+
+@functools.cache
+def plotly_bundle() -> str:
+    """`plotly.min.js` from the installed `plotly` package, safe to inline in a script element."""
+    try:
+        text = (resources.files("plotly") / "package_data" / "plotly.min.js").read_text("utf-8")
+    except (ModuleNotFoundError, FileNotFoundError) as exc:
+        raise PlotlyBundleError("the HTML report needs the `plotly` package installed") from exc
+    return text.replace("</script", "<\\/script").replace("</SCRIPT", "<\\/SCRIPT")
+
+
+def script_json(value: Any) -> str:
+    """JSON that can sit inside an HTML `<script>` element: `<`, `>`, `&` and line separators
+    are written as `\\u` escapes, so no `</script>` or `<!--` can end or confuse the element."""
+    text = json.dumps(json_ready(value), ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    return (
+        text.replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+    )
+
+
+# -- tables as the template sees them -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One table cell: its text, an explanation (tooltip), and how to mark it."""
+
+    text: str
+    title: str = ""
+    small_sample: bool = False
+    best: bool = False
+    numeric: bool = True
+
+
+@dataclass(frozen=True)
+class Row:
+    """Leading header cells (model, metric...) and the data cells."""
+
+    headers: list[str]
+    cells: list[Cell]
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class Heading:
+    """A column heading: label, unit (shown under it) and what the column means."""
+
+    label: str
+    unit: str = ""
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table: column headings and rows; `row_headers` name the header cells leading each row."""
+
+    caption: str
+    headings: list[Heading]
+    rows: list[Row]
+    row_headers: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Section:
+    """The tables of one scenario (or of all scenarios together)."""
+
+    title: str
+    anchor: str
+    tables: list[Table]
+    errors: list[tuple[str, str]]
+
+
+def _figure_cell(figure: Figure, result: ResultMetrics, best: bool = False) -> Cell:
+    small = figure.small_sample(result)
+    text = number(figure.value(result), figure.unit)
+    return Cell(
+        text + ("*" if small else ""),
+        SMALL_SAMPLE_NOTE if small else "",
+        small_sample=small,
+        best=best,
+    )
+
+
+def _best_models(report: RunReport, figure: Figure, results: Sequence[ResultMetrics]) -> set[str]:
+    """Models holding the best value of `figure` (only when at least two models have one)."""
+    values = [(r.model_id, v) for r in results if (v := figure.value(r)) is not None]
+    if figure.better is None or len(values) < 2:
+        return set()
+    pick = min if figure.better == "lower" else max
+    target = pick(v for _, v in values)
+    return {m for m, v in values if v == target}
+
+
+def key_table(report: RunReport, results: Sequence[ResultMetrics], caption: str) -> Table:
+    """Headline figures, one row per model; the best value of each column marked."""
+    figures = (*KEY_FIGURES, *SERVER_FIGURES)
+    best = {f: _best_models(report, f, results) for f in figures}
+    rows = [
+        Row(
+            [report.name(r.model_id)],
+            [
+                Cell(f"{r.successful_iterations}/{r.requests_attempted}"),
+                *(_figure_cell(f, r, r.model_id in best[f]) for f in figures),
+            ],
+        )
+        for r in results
+    ]
+    headings = [Heading("ok/sent", "", "Successful / attempted measured requests")]
+    headings += [Heading(f.label, f.unit, f.description) for f in figures]
+    return Table(caption, headings, rows, ["model"])
+
+
+def distribution_table(report: RunReport, results: Sequence[ResultMetrics]) -> Table:
+    """Every per-request distribution (TTFT, e2e, ITL...) of every model, all statistics."""
+    rows = []
+    for result in results:
+        for name in distribution_fields():
+            summary = getattr(result, name)
+            label, unit = distribution_label(name)
+            if not isinstance(summary, Summary):
+                continue
+            cells = []
+            for stat in _SUMMARY_STATS:
+                small = summary.small_sample and stat in ("p90", "p95", "p99", "max")
+                text = number(getattr(summary, stat))
+                cells.append(
+                    Cell(text + ("*" if small else ""), SMALL_SAMPLE_NOTE if small else "", small)
+                )
+            rows.append(
+                Row(
+                    [report.name(result.model_id), _label(label, unit)],
+                    cells,
+                    field_description(name),
+                )
+            )
+    headings = [Heading(s) for s in _SUMMARY_STATS]
+    return Table("Distributions over successful requests", headings, rows, ["model", "figure"])
+
+
+def _resource_value(result: ResultMetrics, name: str) -> Any:
+    resources_summary: MonitorSummary | None = result.resources
+    return getattr(resources_summary, name, None) if resources_summary is not None else None
+
+
+def all_figures_table(report: RunReport, results: Sequence[ResultMetrics]) -> Table:
+    """Every other figure of the results, one row per figure and one column per model."""
+    rows = []
+    for name in scalar_fields():
+        label, unit = scalar_label(name)
+        cells = [Cell(value_text(getattr(r, name), unit)) for r in results]
+        rows.append(Row([_label(label, unit)], cells, field_description(name)))
+    if any(r.resources is not None for r in results):
+        for name in RESOURCE_LABELS:
+            label, unit = RESOURCE_LABELS[name]
+            cells = [Cell(value_text(_resource_value(r, name), unit)) for r in results]
+            rows.append(Row([_label(label, unit)], cells, field_description(name)))
+    for result_index, result in enumerate(results):
+        for slo in result.slo_results or []:
+            cells = [Cell("") for _ in results]
+            verdict = {True: "met", False: "missed", None: "no data"}[slo.met]
+            cells[result_index] = Cell(f"{number(slo.observed_ms)} ms, {verdict}")
+            rows.append(Row([f"SLO {slo.slo}"], cells))
+    for result_index, result in enumerate(results):
+        for metric, stats in (result.trial_stats or {}).items():
+            cells = [Cell("") for _ in results]
+            ci = f"[{number(stats.ci95_low)}, {number(stats.ci95_high)}]"
+            spread = f"{number(stats.mean)} ± {number(stats.stdev)} (CV {number(stats.cv)})"
+            cells[result_index] = Cell(f"{spread}, 95 % CI {ci}")
+            rows.append(Row([f"Across {stats.n} trials: {metric}"], cells))
+    headings = [Heading(report.name(r.model_id)) for r in results]
+    return Table("Every figure", headings, rows, ["figure"])
+
+
+def _label(label: str, unit: str) -> str:
+    return f"{label} ({unit})" if unit else label
+
+
+def sections(report: RunReport) -> list[Section]:
+    """One section per scenario, then the per-model totals over all scenarios."""
+    out = []
+    for index, scenario in enumerate([*report.scenarios, ALL_SCENARIOS]):
+        results = [r for r in report.results if r.scenario == scenario]
+        title = "All scenarios" if scenario == ALL_SCENARIOS else scenario
+        errors = [
+            (report.name(model), message)
+            for (model, name), message in report.result_errors.items()
+            if name == scenario
+        ]
+        tables = []
+        if results:
+            tables = [
+                key_table(report, results, "Key figures"),
+                distribution_table(report, results),
+                all_figures_table(report, results),
+            ]
+        out.append(Section(title, f"scenario-{index}", tables, errors))
+    return out
+
+
+def summary_facts(report: RunReport) -> list[tuple[str, str]]:
+    """The run at a glance: what, when, how long, how it ended."""
+    names = ", ".join(report.name(m) for m in report.models) or MISSING
+    return [
+        ("Run", report.run_id or "(from a file)"),
+        ("Suite", report.suite_name or MISSING),
+        ("Status", report.status),
+        ("Models", names),
+        ("Scenarios", str(len(report.scenarios))),
+        ("Requests recorded", f"{len(report.records):,}"),
+        ("Started", timestamp(report.started_at)),
+        ("Completed", timestamp(report.completed_at)),
+        ("Duration", duration(report.duration_s)),
+    ]
+
+
+def best_figures(report: RunReport) -> list[tuple[str, str, str]]:
+    """(figure, best model(s), value) over all scenarios, when several models were measured."""
+    totals = [t for m in report.models if (t := report.model_total(m)) is not None]
+    out = []
+    for figure in (*KEY_FIGURES, *SERVER_FIGURES):
+        best = _best_models(report, figure, totals)
+        if best:
+            winner = next(t for t in totals if t.model_id in best)
+            names = ", ".join(report.name(m) for m in report.models if m in best)
+            value = f"{number(figure.value(winner), figure.unit)} {figure.unit}"
+            out.append((f"{figure.label} ({figure.better} is better)", names, value))
+    return out
+
+
+def _workload_hash(report: RunReport) -> str | None:
+    value = report.run.get("workload_hash")
+    if value:
+        return str(value)
+    suite = report.run.get("suite")
+    if isinstance(suite, Mapping) and report.config:
+        return workload_hash(suite, report.config)
+    return None
+
+
+@functools.cache
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("flperf.report", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def render_html(report: RunReport, *, generated_at: float | None = None) -> str:
+    """The complete report page for `report`."""
+    charts = build_charts(report)
+    title = f"{report.suite_name or 'Benchmark'} · {report.run_id or 'run'}"
+    return (
+        _environment()
+        .get_template("report.html.j2")
+        .render(
+            title=title,
+            report=report,
+            facts=summary_facts(report),
+            best=best_figures(report),
+            overview=key_table(
+                report,
+                [t for m in report.models if (t := report.model_total(m)) is not None],
+                "Each model over all scenarios",
+            ),
+            failures=[
+                (report.name(f.model_id), f.scenario, f.kind, f.count, f.example or "")
+                for f in failure_rows(report)
+            ],
+            errors=[
+                (report.name(model), scenario, message)
+                for (model, scenario), message in report.result_errors.items()
+            ],
+            charts=charts,
+            charts_json=script_json([c.spec() for c in charts if c.rendered]),
+            sections=sections(report),
+            config_line=config_line(report.config),
+            config_rows=config_rows(report.config),
+            workload_hash=_workload_hash(report),
+            fingerprint_rows=fingerprint_rows(report),
+            plotly_js=plotly_bundle(),
+            generated=timestamp(generated_at if generated_at is not None else time.time()),
+            version=flperf.__version__,
+        )
+    )
+
+
+@register
+class HtmlExporter(Exporter):
+    """One self-contained HTML page: summary, charts, per-scenario tables, machine, settings."""
+
+    name = "html"
+    media_type = "text/html; charset=utf-8"
+    file_extension = "html"
+
+    def render(self, document: Mapping[str, Any]) -> str:
+        return render_html(RunReport.from_document(document))

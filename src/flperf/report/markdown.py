@@ -1,0 +1,101 @@
+"""A Markdown summary of a run, short enough to paste into an issue or a pull request."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from flperf.bench.metrics import ResultMetrics
+from flperf.report.context import config_line, failure_rows, fingerprint_line
+from flperf.report.document import ALL_SCENARIOS, RunReport
+from flperf.report.figures import KEY_FIGURES, MISSING, duration, number, timestamp
+from flperf.report.registry import Exporter, register
+
+_SPECIAL = re.compile(r"([\\`*_{}\[\]|<>#!~])")
+_ENTITY = re.compile(r"&(?=#?\w+;)")
+
+
+def md_text(text: str) -> str:
+    """A user string made literal in Markdown (also inside a table cell): markup characters
+    are backslash-escaped, an `&` that would start an entity is written `&amp;`, and line
+    breaks become spaces."""
+    flat = _ENTITY.sub("&amp;", " ".join(text.split()))
+    return _SPECIAL.sub(r"\\\1", flat)
+
+
+def _row(cells: list[str]) -> str:
+    return "| " + " | ".join(cells) + " |"
+
+
+def _figures(result: ResultMetrics) -> list[str]:
+    cells = []
+    for figure in KEY_FIGURES:
+        text = number(figure.value(result), figure.unit)
+        cells.append(text + ("\\*" if figure.small_sample(result) else ""))
+    return cells
+
+
+def model_table(report: RunReport, model_id: str) -> list[str]:
+    """Key figures of one model: a row per scenario, then the row over all scenarios."""
+    headings = ["scenario", "ok/sent", *(f.heading for f in KEY_FIGURES)]
+    lines = [_row(headings), _row(["---", *(["---:"] * (len(headings) - 1))])]
+    for scenario in [*report.scenarios, ALL_SCENARIOS]:
+        result = report.result(model_id, scenario)
+        if result is None:
+            continue
+        name = "**all scenarios**" if scenario == ALL_SCENARIOS else md_text(scenario)
+        ok = f"{result.successful_iterations}/{result.requests_attempted}"
+        lines.append(_row([name, ok, *_figures(result)]))
+    return lines
+
+
+def render_markdown(report: RunReport) -> str:
+    """The Markdown summary: header, settings, a table per model, failures and the machine."""
+    title = md_text(report.suite_name or "benchmark")
+    run = f" `{report.run_id}`" if report.run_id else ""
+    lines = [f"### flperf: {title}{run} ({md_text(report.status)})", ""]
+    when = f"{timestamp(report.started_at)}, {duration(report.duration_s)}"
+    models = ", ".join(md_text(report.name(m)) for m in report.models)
+    lines += [f"{when} · models: {models} · {len(report.scenarios)} scenarios", ""]
+    lines += [f"**Settings:** {md_text(config_line(report.config))}", ""]
+    if report.run_error:
+        lines += [f"**Run failed:** {md_text(report.run_error)}", ""]
+    for (model, scenario), message in report.result_errors.items():
+        where = "" if scenario == ALL_SCENARIOS else f" on {md_text(scenario)}"
+        lines += [f"**{md_text(report.name(model))}{where} could not run:** {md_text(message)}", ""]
+    for model in report.models:
+        table = model_table(report, model)
+        if len(table) > 2:
+            lines += [f"#### {md_text(report.name(model))}", "", *table, ""]
+    failures = failure_rows(report)
+    if failures:
+        lines += ["**Failures**", ""]
+        for f in failures:
+            example = f": `{_code(f.example)}`" if f.example else ""
+            where = f"{md_text(report.name(f.model_id))} / {md_text(f.scenario)}"
+            lines.append(f"- {where}: {md_text(f.kind)} ({f.count}){example}")
+        lines.append("")
+    lines += [f"**Machine:** {md_text(fingerprint_line(report))}", ""]
+    lines.append(
+        "<sub>Times in ms, throughput in tokens/s, CPU and RAM: system-wide time-weighted means. "
+        f"\\* tail from fewer than 20 requests. {MISSING} not measured.</sub>"
+    )
+    return "\n".join(lines) + "\n"
+
+
+def _code(text: str, limit: int = 160) -> str:
+    flat = " ".join(text.split()).replace("`", "'")
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+@register
+class MarkdownExporter(Exporter):
+    """A Markdown summary for an issue or pull request."""
+
+    name = "md"
+    media_type = "text/markdown; charset=utf-8"
+    file_extension = "md"
+
+    def render(self, document: Mapping[str, Any]) -> str:
+        return render_markdown(RunReport.from_document(document))

@@ -1,0 +1,81 @@
+"""Run documents made by the real engine against the simulator, for the report tests."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from flperf.bench import event_loop
+from flperf.bench.fingerprint import collect_fingerprint
+from flperf.bench.run_config import RunConfig
+from flperf.bench.runner import Runner, Target
+from flperf.bench.workload import parse_suite
+from flperf.report.document import sample_rows
+from flperf.report.json_export import run_document
+from flperf.sim.config import SimConfig
+from flperf.sim.process import start_simulator
+
+MODELS = ("qwen2.5-0.5b-instruct", "phi-3.5-mini")
+SCENARIOS = ("Short Q&A", "Code <generation>", "Summary, long")
+
+
+def engine_document(iterations: int = 12) -> dict[str, Any]:
+    """Two models, three scenarios, a few injected failures; samples of the simulator process."""
+    suite = parse_suite(
+        {
+            "name": "report-test",
+            "scenarios": [
+                {"name": name, "prompt": f"prompt for {name}", "max_tokens": 8 + 8 * i}
+                for i, name in enumerate(SCENARIOS)
+            ],
+        }
+    )
+    config = RunConfig(iterations=iterations, concurrency=2, warmup=1, timeout=400, seed=3)
+    sim_config = SimConfig(
+        ttft_ms=6,
+        itl_ms=0.8,
+        jitter=0.4,
+        fail_500=0.05,
+        disconnect=0.03,
+        stall=0.02,
+        stall_s=2,
+        seed=11,
+    )
+    with start_simulator(sim_config) as sim:
+        targets = [
+            Target(name=name, endpoint=sim.url + "/v1", served_model="sim-model", pid=sim.pid)
+            for name in MODELS
+        ]
+        runner = Runner(targets, suite, config, monitor_interval_s=0.05)
+        outcome = event_loop.run(runner.run())
+    run = {
+        "id": "run_0123abcd",
+        "suite_name": suite.name,
+        "model_ids": list(MODELS),
+        "config": config.model_dump(mode="json"),
+        "hardware_info": collect_fingerprint(
+            {"execution_provider": "CPU", "model_variant_id": "sim-model"}
+        ).model_dump(mode="json"),
+        "status": outcome.status.value,
+        "started_at": outcome.started_at,
+        "completed_at": outcome.completed_at,
+    }
+    document = run_document(run, outcome.results, outcome.records)
+    document["samples"] = sample_rows(outcome.samples, outcome.ref_ns)
+    return document
+
+
+def renamed(document: dict[str, Any], old: str, new: str) -> dict[str, Any]:
+    """A copy of `document` in which model `old` is called `new` everywhere."""
+    doc = copy.deepcopy(document)
+    doc["run"]["model_ids"] = [new if m == old else m for m in doc["run"]["model_ids"]]
+    for result in doc["results"]:
+        if result["model_id"] == old:
+            result["model_id"] = new
+    for request in doc["requests"]:
+        if request["model"] == old:
+            request["model"] = new
+    for sample in doc.get("samples", []):
+        if sample["model_id"] == old:
+            sample["model_id"] = new
+    return doc
