@@ -6,6 +6,7 @@ import typer
 
 from flperf.cli.bench_cmd import bench
 from flperf.cli.errors import EXIT_CANCELLED, fail
+from flperf.cli.report_cmd import report
 from flperf.cli.serve_cmd import serve
 
 app = typer.Typer(
@@ -18,6 +19,7 @@ app = typer.Typer(
 )
 app.command("bench")(bench)
 app.command("serve")(serve)
+app.command("report")(report)
 
 
 def _register_optional() -> None:

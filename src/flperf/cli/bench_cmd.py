@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from flperf.bench import event_loop
+from flperf.bench.fingerprint import collect_fingerprint
 from flperf.bench.run_config import RunConfig
 from flperf.bench.runner import Runner, RunOutcome, RunStatus, Target
 from flperf.bench.workload import (
@@ -37,6 +38,7 @@ from flperf.cli.tables import (
     slo_table,
     trials_table,
 )
+from flperf.report.document import sample_rows
 from flperf.report.json_export import run_document
 
 _OPTION_OF_FIELD = {"slos": "slo", "scenarios": "scenario", "streaming": "no-stream"}
@@ -169,7 +171,7 @@ def bench(
             console.print(extra)
     if json_path is not None:
         run_info = {
-            "suite": chosen.name,
+            "suite_name": chosen.name,
             "suite_version": chosen.version,
             "endpoint": endpoint,
             "model_ids": [t.name for t in targets],
@@ -177,8 +179,10 @@ def bench(
             "status": outcome.status.value,
             "started_at": outcome.started_at,
             "completed_at": outcome.completed_at,
+            "hardware_info": collect_fingerprint().model_dump(mode="json"),
         }
-        document = run_document(run_info, outcome.results, outcome.records)
+        samples = sample_rows(outcome.samples, outcome.ref_ns)
+        document = run_document(run_info, outcome.results, outcome.records, samples)
         try:
             json_path.write_text(json.dumps(document, indent=1), encoding="utf-8")
         except OSError as exc:
