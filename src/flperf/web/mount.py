@@ -1,0 +1,38 @@
+"""`mount`: attach the UI's pages, static assets and Plotly bundle to the API's FastAPI app."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from fastapi import FastAPI
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+
+from flperf.web.assets import STATIC_DIR, plotly_js_path
+from flperf.web.pages import page_router
+
+if TYPE_CHECKING:
+    from flperf.service import Services
+
+PLOTLY_ROUTE = "/vendor/plotly.min.js"
+
+
+def mount(app: FastAPI, services: Services) -> None:
+    """Serve the UI from `app`: pages at `/`, `/models`, `/benchmarks`, `/results`, `/compare`.
+
+    The pages read their data through the REST API that `app` already serves, so `services` is
+    not consulted here; the hook takes it so the UI may render from it without a new contract.
+    """
+    del services
+    plotly = plotly_js_path()
+
+    async def plotly_js() -> FileResponse:
+        return FileResponse(
+            plotly,
+            media_type="text/javascript",
+            headers={"Cache-Control": "public, max-age=86400"},
+        )
+
+    app.add_api_route(PLOTLY_ROUTE, plotly_js, methods=["GET"], include_in_schema=False)
+    app.include_router(page_router())
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -1,0 +1,94 @@
+"""Page routes: each renders one screen's layout; its script loads the data from `/api`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from flperf import __version__
+from flperf.web.assets import TEMPLATES_DIR
+
+
+@dataclass(frozen=True)
+class NavItem:
+    key: str
+    label: str
+    href: str
+
+
+NAV: tuple[NavItem, ...] = (
+    NavItem("dashboard", "Dashboard", "/"),
+    NavItem("models", "Models", "/models"),
+    NavItem("benchmarks", "Benchmarks", "/benchmarks"),
+    NavItem("results", "Results", "/results"),
+    NavItem("compare", "Compare", "/compare"),
+)
+
+
+def templates() -> Jinja2Templates:
+    """Jinja2 templates with autoescaping on for every file (user text is never trusted)."""
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals.update(nav=NAV, version=__version__)
+    return Jinja2Templates(env=env)
+
+
+def page_router() -> APIRouter:
+    """The five pages. `json` lists the API routes a page shows (its JSON twins)."""
+    router = APIRouter(include_in_schema=False)
+    pages = templates()
+
+    def render(request: Request, name: str, page: str, title: str, json: list[str]) -> HTMLResponse:
+        context = {"page": page, "title": title, "json_twins": json}
+        return pages.TemplateResponse(request, name, context)
+
+    @router.get("/", response_class=HTMLResponse)
+    def dashboard(request: Request) -> HTMLResponse:
+        return render(
+            request,
+            "dashboard.html",
+            "dashboard",
+            "Dashboard",
+            ["/api/system/stats", "/api/system/health", "/api/models", "/api/benchmarks/runs"],
+        )
+
+    @router.get("/models", response_class=HTMLResponse)
+    def models(request: Request) -> HTMLResponse:
+        return render(
+            request, "models.html", "models", "Models", ["/api/models", "/api/models/available"]
+        )
+
+    @router.get("/benchmarks", response_class=HTMLResponse)
+    def benchmarks(request: Request) -> HTMLResponse:
+        return render(
+            request,
+            "benchmarks.html",
+            "benchmarks",
+            "Benchmarks",
+            ["/api/benchmarks/suites", "/api/benchmarks/runs"],
+        )
+
+    @router.get("/results", response_class=HTMLResponse)
+    def results(request: Request, run: str | None = None) -> HTMLResponse:
+        twins = [f"/api/benchmarks/runs/{quote(run, safe='')}"] if run else []
+        return render(
+            request, "results.html", "results", "Results", [*twins, "/api/benchmarks/runs"]
+        )
+
+    @router.get("/compare", response_class=HTMLResponse)
+    def compare(request: Request, runs: str | None = None) -> HTMLResponse:
+        twins = [f"/api/benchmarks/compare?runs={quote(runs, safe=',')}"] if runs else []
+        return render(
+            request, "compare.html", "compare", "Compare", [*twins, "/api/benchmarks/runs"]
+        )
+
+    return router

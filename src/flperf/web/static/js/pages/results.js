@@ -1,0 +1,227 @@
+// Results of one run: summary per model, per-scenario tables, charts, requests, fingerprint,
+// configuration and exports. Without `?run=`, a list of runs to choose from.
+import { api, fetchAllPages, hasRoute, seg } from "../api.js";
+import { h, $, show, empty, failure, table, facts, tabs } from "../dom.js";
+import * as f from "../format.js";
+import { DISTRIBUTIONS, PERFORMANCE, RELIABILITY, RESOURCES } from "../metric_columns.js";
+import { chartGrid, drawDistributions, drawLatency, drawResources, drawThroughput, drawTradeoff } from "../results_charts.js";
+import { requestsSection } from "../requests_table.js";
+import { newestFirst, runLink, runModels, runStatus } from "../runs.js";
+
+const runId = new URLSearchParams(window.location.search).get("run");
+
+async function pickRun() {
+  try {
+    const runs = newestFirst((await api.get("/api/benchmarks/runs")).runs || []);
+    if (!runs.length) {
+      show("results", empty("No results yet.", "Run a benchmark first; its results open here.",
+        h("a", { class: "button primary", href: "/benchmarks", text: "Run a benchmark" })));
+      return;
+    }
+    show("results", h("section", { class: "card" },
+      h("div", { class: "card-head" }, h("h2", { text: "Pick a run" })),
+      table(runs, [
+        { label: "Run", value: runLink },
+        { label: "Suite", value: (r) => r.suite_name },
+        { label: "Models", class: "clip", value: (r) => runModels(r).join(", ") },
+        { label: "Status", value: runStatus },
+        { label: "Created", value: (r) => f.when(r.created_at) },
+      ])));
+  } catch (err) {
+    show("results", failure(err, pickRun, "Could not load runs"));
+  }
+}
+
+async function exportLinks(run) {
+  const base = seg`/api/benchmarks/runs/${run.id}/export/`;
+  const kinds = [];
+  for (const kind of ["json", "csv", "html"]) {
+    if (await hasRoute(`/api/benchmarks/runs/{id}/export/${kind}`)) kinds.push(kind);
+  }
+  show("exports",
+    h("span", { class: "muted small", text: "Export" }),
+    kinds.map((kind) => h("a", { class: "button small", href: base + kind,
+      download: "", id: `export-${kind}`, text: kind.toUpperCase(),
+      title: kind === "html" ? "A self-contained report with charts" : `All results as ${kind.toUpperCase()}` })),
+    h("a", { class: "button small", href: `/compare?runs=${encodeURIComponent(run.id)}`, text: "Compare…" }));
+}
+
+function header(run) {
+  const duration = run.started_at && run.completed_at ? f.duration(run.completed_at - run.started_at) : "–";
+  return h("section", { class: "card run-head" },
+    facts([
+      ["Run", h("code", { text: run.id })],
+      ["Status", runStatus(run)],
+      ["Suite", run.suite_name],
+      ["Models", runModels(run).join(", ")],
+      ["Scenarios", (run.scenarios || []).join(", ")],
+      ["Started", f.when(run.started_at)],
+      ["Duration", duration],
+      ["Requests", `${f.int(run.progress?.done)} / ${f.int(run.progress?.total)}`],
+    ]),
+    ["queued", "running"].includes(run.status)
+      ? h("p", { class: "notice" }, "This run is still going; results fill in as each model finishes. ",
+        h("a", { href: `/benchmarks?run=${encodeURIComponent(run.id)}`, text: "Watch it live" }), ".")
+      : null);
+}
+
+function summaryCards(summary, aliasOf) {
+  return h("div", { class: "model-cards" }, summary.map((r) => h("article", { class: "model-card" },
+    h("h3", { text: aliasOf(r.model_id) }),
+    r.error ? h("p", { class: "error-text", text: r.error }) : null,
+    h("div", { class: "kpis" },
+      kpi("Throughput", f.tps(r.tps)),
+      kpi("TTFT p50", f.ms(r.ttft)),
+      kpi("Latency p95", f.ms(r.latency_p95)),
+      kpi("ITL p50", f.ms(r.itl_ms ? r.itl_ms.p50 : null)),
+      kpi("Errors", f.pct(r.error_rate)),
+      kpi("Server CPU", f.pct(r.resources ? r.resources.proc_cpu_avg : null)),
+    ),
+    h("p", { class: "muted small", text:
+      `${f.int(r.successful_iterations)} of ${f.int(r.requests_attempted)} requests ok · ` +
+      `${f.int(r.output_tokens_total)} output tokens in ${f.num(r.window_s)} s` }))));
+}
+
+const kpi = (label, value) => h("div", { class: "kpi" }, h("span", { class: "kpi-value", text: value }),
+  h("span", { class: "kpi-label", text: label }));
+
+function leadColumns(aliasOf) {
+  return [
+    { label: "Scenario", class: "lead", value: (r) => (r.scenario === "*" ? h("em", { text: "all scenarios" }) : r.scenario) },
+    { label: "Model", class: "lead", value: (r) => h("strong", { text: aliasOf(r.model_id) }) },
+  ];
+}
+
+function metricTable(columns, rows, aliasOf, note) {
+  return h("div", {},
+    note ? h("p", { class: "muted small", text: note }) : null,
+    table(rows, [...leadColumns(aliasOf), ...columns],
+      { rowClass: (r) => (r.error ? "row-bad" : r.scenario === "*" ? "row-total" : null) }));
+}
+
+function distributionTable(rows, aliasOf) {
+  const lines = [];
+  for (const r of rows) {
+    for (const [key, name, fmt] of DISTRIBUTIONS) {
+      if (r[key]) lines.push({ r, s: r[key], name, fmt });
+    }
+  }
+  const cols = ["n", "mean", "stdev", "min", "p50", "p90", "p95", "p99", "max"];
+  return h("div", {},
+    h("p", { class: "muted small", text: "n, mean, standard deviation and percentiles of every per-request figure (successful requests)." }),
+    table(lines, [
+      ...leadColumns((id) => aliasOf(id)).map((c) => ({ ...c, value: (l) => c.value(l.r) })),
+      { label: "Figure", class: "lead", value: (l) => l.name },
+      ...cols.map((c) => ({ label: c, num: true, value: (l) => (c === "n" ? f.int(l.s.n) : l.fmt(l.s[c])) })),
+      { label: "", value: (l) => (l.s.small_sample ? h("span", { class: "muted small", title: "fewer than 20 samples", text: "few samples" }) : "") },
+    ], { dense: true }));
+}
+
+/** Results ordered by scenario (as run), then model; per-model summaries last. */
+function ordered(run, results, summary) {
+  const sIndex = (s) => (run.scenarios || []).indexOf(s);
+  const mIndex = (m) => (run.model_ids || []).indexOf(m);
+  const sorted = [...results].sort((a, b) => sIndex(a.scenario) - sIndex(b.scenario) || mIndex(a.model_id) - mIndex(b.model_id));
+  return [...sorted, ...[...summary].sort((a, b) => mIndex(a.model_id) - mIndex(b.model_id))];
+}
+
+function fingerprint(info) {
+  if (!info) return empty("No fingerprint recorded.", "Runs record the machine when they start; this one never started.");
+  const gpus = (info.gpus || []).map((g) => `${g.name}${g.memory_total_mb ? ` (${f.mb(g.memory_total_mb)})` : ""}${g.driver_version ? `, driver ${g.driver_version}` : ""}`);
+  const pairs = [
+    ["CPU", `${info.cpu_model || "?"} · ${info.cpu_cores_physical ?? "?"} cores / ${info.cpu_cores_logical ?? "?"} threads`],
+    ["RAM", info.ram_total_gb ? `${f.num(info.ram_total_gb, 1)} GiB` : "–"],
+    ["GPU", gpus.length ? gpus.join("; ") : "none"],
+    ["OS", `${info.os_name || "?"} ${info.os_release || ""} (${info.machine || "?"})`],
+    ["Python", info.python_version || "–"],
+    ["Execution provider", info.execution_provider || "–"],
+    ["Model variant", info.model_variant_id || "–"],
+    ["Model files", f.mb(info.model_file_size_mb)],
+  ];
+  for (const [name, version] of Object.entries(info.packages || {})) pairs.push([name, version || "not installed"]);
+  for (const [key, value] of Object.entries(info.extra || {})) {
+    pairs.push([key, typeof value === "object" ? JSON.stringify(value) : String(value)]);
+  }
+  return facts(pairs);
+}
+
+function configFacts(run) {
+  const pairs = Object.entries(run.config || {}).map(([k, v]) =>
+    [k, v === null ? "default" : Array.isArray(v) ? v.join(", ") : String(v)]);
+  pairs.push(["workload hash", h("code", { text: run.workload_hash || "–", title: "Same hash = same workload" })]);
+  return facts(pairs);
+}
+
+async function logsSection(run) {
+  const box = h("div", { class: "logs" }, h("p", { class: "muted", text: "Loading…" }));
+  api.get(seg`/api/benchmarks/runs/${run.id}/logs` + "?limit=200").then((d) => {
+    const logs = d.logs || [];
+    show(box, logs.length ? h("ol", { class: "log-list" }, logs.map((l) => h("li", {},
+      h("time", { text: f.when(l.created_at) }), h("span", { class: `level ${l.level}`, text: l.level }),
+      h("span", { class: "msg", text: l.message })))) : empty("No log records.", null));
+  }).catch((err) => show(box, failure(err, null, "Could not load the run log")));
+  return h("details", { class: "card" }, h("summary", {}, h("h2", { class: "inline-h", text: "Run log" })), box);
+}
+
+async function showRun() {
+  let detail;
+  try {
+    detail = await api.get(seg`/api/benchmarks/runs/${runId}`);
+  } catch (err) {
+    if (err.status === 404) {
+      show("results", empty(`Run ${runId} does not exist.`, "It may have been deleted. Pick another run.",
+        h("a", { class: "button", href: "/results", text: "All runs" })));
+    } else {
+      show("results", failure(err, showRun, "Could not load the run"));
+    }
+    return;
+  }
+  const { run, results = [], summary = [] } = detail;
+  const aliasOf = (id) => (run.model_aliases && run.model_aliases[id]) || id;
+  $("results-title").textContent = `Results · ${run.suite_name} · ${runModels(run).join(", ")}`;
+  document.title = `Results ${run.id} · FLPerformance`;
+  exportLinks(run);
+  const scenarios = run.scenarios || [...new Set(results.map((r) => r.scenario))];
+  const rows = ordered(run, results, summary);
+  show("results",
+    header(run),
+    summary.length ? summaryCards(summary, aliasOf)
+      : empty("No results yet.", run.status === "running" || run.status === "queued"
+        ? "Results appear when the first model finishes its scenarios." : "This run produced no results; see the run log below."),
+    h("section", { class: "card" }, h("div", { class: "card-head" }, h("h2", { text: "Charts" })), chartGrid()),
+    rows.length ? h("section", { class: "card", id: "metrics" },
+      h("div", { class: "card-head" }, h("h2", { text: "Per-scenario results" })),
+      tabs([
+        { label: "Latency and throughput", content: () => metricTable(PERFORMANCE, rows, aliasOf, "† tail percentile from fewer than 20 samples: treat with care.") },
+        { label: "Reliability", content: () => metricTable(RELIABILITY, rows, aliasOf) },
+        { label: "Resources", content: () => metricTable(RESOURCES, rows, aliasOf, "Sampled in the background over each scenario; server = the model server's process tree (CPU in % of one core).") },
+        { label: "Distributions", content: () => distributionTable(rows, aliasOf) },
+      ], { label: "Result tables" })) : null,
+    requestsSection(run, aliasOf, scenarios),
+    h("div", { class: "grid-2" },
+      h("section", { class: "card" }, h("div", { class: "card-head" }, h("h2", { text: "Machine and software" })), fingerprint(run.hardware_info)),
+      h("section", { class: "card" }, h("div", { class: "card-head" }, h("h2", { text: "Configuration" })), configFacts(run))),
+    await logsSection(run));
+
+  drawThroughput(results, aliasOf);
+  drawLatency(summary, aliasOf);
+  drawTradeoff(results, aliasOf);
+  try {
+    const { items, total } = await fetchAllPages(seg`/api/benchmarks/runs/${run.id}/requests`, "requests",
+      { params: { status: "ok" }, max: 20000 });
+    drawDistributions(items, aliasOf, total);
+  } catch (err) {
+    show("chart-ttft", failure(err, null, "Could not load requests"));
+    show("chart-itl", failure(err, null, "Could not load requests"));
+  }
+  try {
+    const data = await api.get(seg`/api/benchmarks/runs/${run.id}/samples`);
+    drawResources(data.samples || [], aliasOf);
+  } catch (err) {
+    show("chart-resources", failure(err, null, "Could not load resource samples"));
+  }
+  document.body.dataset.ready = "true";
+}
+
+if (runId) showRun();
+else pickRun();

@@ -1,0 +1,32 @@
+// Shared run listing pieces: a run's label, status and links.
+import { h, badge } from "./dom.js";
+import * as f from "./format.js";
+
+/** Runs, newest first. */
+export function newestFirst(runs) {
+  return [...runs].sort((a, b) => (b.created_at ?? b.started_at ?? 0) - (a.created_at ?? a.started_at ?? 0));
+}
+
+/** The aliases of a run's models, as stored with the run. */
+export function runModels(run) {
+  const aliases = run.model_aliases || {};
+  return (run.model_ids || []).map((id) => aliases[id] || id);
+}
+
+export function runLink(run) {
+  return h("a", { href: `/results?run=${encodeURIComponent(run.id)}`, text: f.shortId(run.id),
+    title: run.id });
+}
+
+export function runStatus(run) {
+  const p = run.progress;
+  const live = run.status === "running" && p && p.total
+    ? ` ${Math.round(100 * (p.fraction ?? p.done / p.total))} %` : "";
+  return h("span", { class: "inline" }, badge(run.status, run.status + live),
+    run.error ? h("span", { class: "muted small clip", title: run.error, text: run.error }) : null);
+}
+
+/** Human label: "default · qwen, phi · 3 Jan 14:02". */
+export function runLabel(run) {
+  return `${run.suite_name} · ${runModels(run).join(", ")} · ${f.when(run.created_at ?? run.started_at)}`;
+}

@@ -1,0 +1,78 @@
+"""Browser-test fixtures: one live `flperf serve` and one headless Debian Chromium per module."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from tests.api.server import LiveServer, start_server
+
+CHROMIUM = Path(os.environ.get("FLPERF_TEST_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+DESKTOP = {"width": 1280, "height": 800}
+
+
+def launch_chromium(playwright: object) -> Browser:
+    """Debian's Chromium (never a downloaded browser), headless."""
+    return playwright.chromium.launch(  # type: ignore[attr-defined,no-any-return]
+        executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
+    )
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A real server on a free port with its own data folder (offline public catalog)."""
+    home = tmp_path_factory.mktemp("web-home")
+    live = start_server(home, f"sqlite:///{home / 'flperf.db'}")
+    yield live
+    live.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing: install Debian's `chromium` package to run UI tests")
+    with sync_playwright() as playwright:
+        instance = launch_chromium(playwright)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def problems() -> list[str]:
+    """Script errors, failed loads and dialogs seen by `page`; a test may clear expected ones."""
+    return []
+
+
+@pytest.fixture
+def page(browser: Browser, server: LiveServer, problems: list[str]) -> Iterator[Page]:
+    """A fresh page at desktop size; the test fails on any script error, failed load or dialog."""
+    context = browser.new_context(viewport=DESKTOP, base_url=server.url, accept_downloads=True)
+    tab = context.new_page()
+    tab.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+    tab.on(
+        "console",
+        lambda msg: (
+            problems.append(f"console {msg.type}: {msg.text}") if msg.type == "error" else None
+        ),
+    )
+    tab.on(
+        "dialog", lambda dialog: (problems.append(f"dialog: {dialog.message}"), dialog.dismiss())
+    )
+    tab.set_default_timeout(10_000)
+    yield tab
+    context.close()
+    assert not problems, "\n".join(problems)
