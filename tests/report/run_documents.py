@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from typing import Any
 
 from flperf.bench import event_loop
@@ -19,8 +20,13 @@ MODELS = ("qwen2.5-0.5b-instruct", "phi-3.5-mini")
 SCENARIOS = ("Short Q&A", "Code <generation>", "Summary, long")
 
 
-def engine_document(iterations: int = 12) -> dict[str, Any]:
-    """Two models, three scenarios, a few injected failures; samples of the simulator process."""
+def engine_document(
+    models: Sequence[str] = MODELS,
+    iterations: int = 12,
+    trials: int = 1,
+    slos: Sequence[str] = (),
+) -> dict[str, Any]:
+    """Three scenarios per model, a few injected failures; samples of the simulator process."""
     suite = parse_suite(
         {
             "name": "report-test",
@@ -30,7 +36,15 @@ def engine_document(iterations: int = 12) -> dict[str, Any]:
             ],
         }
     )
-    config = RunConfig(iterations=iterations, concurrency=2, warmup=1, timeout=400, seed=3)
+    config = RunConfig(
+        iterations=iterations,
+        concurrency=2,
+        warmup=1,
+        timeout=400,
+        seed=3,
+        trials=trials,
+        slos=list(slos),
+    )
     sim_config = SimConfig(
         ttft_ms=6,
         itl_ms=0.8,
@@ -44,14 +58,14 @@ def engine_document(iterations: int = 12) -> dict[str, Any]:
     with start_simulator(sim_config) as sim:
         targets = [
             Target(name=name, endpoint=sim.url + "/v1", served_model="sim-model", pid=sim.pid)
-            for name in MODELS
+            for name in models
         ]
         runner = Runner(targets, suite, config, monitor_interval_s=0.05)
         outcome = event_loop.run(runner.run())
     run = {
         "id": "run_0123abcd",
         "suite_name": suite.name,
-        "model_ids": list(MODELS),
+        "model_ids": list(models),
         "config": config.model_dump(mode="json"),
         "hardware_info": collect_fingerprint(
             {"execution_provider": "CPU", "model_variant_id": "sim-model"}

@@ -158,3 +158,50 @@ def failure_rows(report: RunReport) -> list[FailureRow]:
             example = examples.get((result.model_id, result.scenario, kind))
             rows.append(FailureRow(result.model_id, result.scenario, kind, count, example))
     return rows
+
+
+@dataclass(frozen=True)
+class SloRow:
+    """One SLO of one model, judged over all its scenarios."""
+
+    model_id: str
+    objective: str
+    observed_ms: float | None
+    met: bool | None
+
+    @property
+    def verdict(self) -> str:
+        """`met`, `missed`, or `no data` when no request had the metric."""
+        return {True: "met", False: "missed", None: "no data"}[self.met]
+
+
+def slo_rows(report: RunReport) -> list[SloRow]:
+    """The run's SLOs per model, from each model's all-scenarios result."""
+    rows = []
+    for model in report.models:
+        total = report.model_total(model)
+        for slo in (total.slo_results or []) if total is not None else []:
+            rows.append(SloRow(model, str(slo.slo), slo.observed_ms, slo.met))
+    return rows
+
+
+_TRIAL_LABELS = {
+    "tps": "tok/s",
+    "ttft_p50_ms": "TTFT p50 ms",
+    "itl_p50_ms": "ITL p50 ms",
+    "e2e_p50_ms": "e2e p50 ms",
+    "e2e_p95_ms": "e2e p95 ms",
+}
+
+
+def trial_lines(report: RunReport, model_id: str) -> list[str]:
+    """Spread across trials of a model's headline figures: `label: mean ± stdev [CI]`."""
+    total = report.model_total(model_id)
+    if total is None or not total.trial_stats:
+        return []
+    lines = []
+    for key, stats in total.trial_stats.items():
+        ci = f"95 % CI [{number(stats.ci95_low)}, {number(stats.ci95_high)}]"
+        spread = f"{number(stats.mean)} ± {number(stats.stdev)}"
+        lines.append(f"{_TRIAL_LABELS.get(key, key)}: {spread}, {ci} (n={stats.n})")
+    return lines

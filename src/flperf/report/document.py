@@ -79,12 +79,13 @@ class RunReport:
         """Read a run document; raises `DocumentError` when a part of it is malformed."""
         if not isinstance(document, Mapping):
             raise DocumentError("a run document is a JSON object")
-        run = document.get("run") or {}
+        run = document.get("run")
+        run = {} if run is None else run
         if not isinstance(run, Mapping):
             raise DocumentError("'run' must be an object")
-        raw_results = document.get("results") or []
-        raw_requests = document.get("requests") or []
-        raw_samples = document.get("samples") or []
+        raw_results = _list(document, "results")
+        raw_requests = _list(document, "requests")
+        raw_samples = _list(document, "samples")
         try:
             results = [ResultMetrics.model_validate(r) for r in raw_results]
         except ValidationError as exc:
@@ -237,6 +238,15 @@ class RunReport:
         return [
             r for r in self.records if not r.warmup and r.status in (Status.ERROR, Status.TIMEOUT)
         ]
+
+
+def _list(document: Mapping[str, Any], key: str) -> list[Any]:
+    value = document.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(item, Mapping) for item in value):
+        raise DocumentError(f"'{key}' must be a list of objects")
+    return value
 
 
 def json_ready(value: Any) -> Any:

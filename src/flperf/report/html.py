@@ -22,7 +22,14 @@ from flperf.bench.fingerprint import workload_hash
 from flperf.bench.metrics import ResultMetrics, Summary
 from flperf.bench.monitor import MonitorSummary
 from flperf.report.charts import build_charts
-from flperf.report.context import config_line, config_rows, failure_rows, fingerprint_rows
+from flperf.report.context import (
+    config_line,
+    config_rows,
+    failure_rows,
+    fingerprint_rows,
+    slo_rows,
+    trial_lines,
+)
 from flperf.report.document import ALL_SCENARIOS, RunReport, json_ready
 from flperf.report.figures import (
     KEY_FIGURES,
@@ -255,6 +262,9 @@ def sections(report: RunReport) -> list[Section]:
 def summary_facts(report: RunReport) -> list[tuple[str, str]]:
     """The run at a glance: what, when, how long, how it ended."""
     names = ", ".join(report.name(m) for m in report.models) or MISSING
+    slos = slo_rows(report)
+    missed = sum(1 for r in slos if r.met is False)
+    slo_fact = [("SLOs", f"{missed} missed" if missed else "all met")] if slos else []
     return [
         ("Run", report.run_id or "(from a file)"),
         ("Suite", report.suite_name or MISSING),
@@ -265,6 +275,7 @@ def summary_facts(report: RunReport) -> list[tuple[str, str]]:
         ("Started", timestamp(report.started_at)),
         ("Completed", timestamp(report.completed_at)),
         ("Duration", duration(report.duration_s)),
+        *slo_fact,
     ]
 
 
@@ -306,39 +317,39 @@ def _environment() -> jinja2.Environment:
 def render_html(report: RunReport, *, generated_at: float | None = None) -> str:
     """The complete report page for `report`."""
     charts = build_charts(report)
-    title = f"{report.suite_name or 'Benchmark'} · {report.run_id or 'run'}"
-    return (
-        _environment()
-        .get_template("report.html.j2")
-        .render(
-            title=title,
-            report=report,
-            facts=summary_facts(report),
-            best=best_figures(report),
-            overview=key_table(
-                report,
-                [t for m in report.models if (t := report.model_total(m)) is not None],
-                "Each model over all scenarios",
-            ),
-            failures=[
-                (report.name(f.model_id), f.scenario, f.kind, f.count, f.example or "")
-                for f in failure_rows(report)
-            ],
-            errors=[
-                (report.name(model), scenario, message)
-                for (model, scenario), message in report.result_errors.items()
-            ],
-            charts=charts,
-            charts_json=script_json([c.spec() for c in charts if c.rendered]),
-            sections=sections(report),
-            config_line=config_line(report.config),
-            config_rows=config_rows(report.config),
-            workload_hash=_workload_hash(report),
-            fingerprint_rows=fingerprint_rows(report),
-            plotly_js=plotly_bundle(),
-            generated=timestamp(generated_at if generated_at is not None else time.time()),
-            version=flperf.__version__,
-        )
+    totals = [t for m in report.models if (t := report.model_total(m)) is not None]
+    template = _environment().get_template("report.html.j2")
+    return template.render(
+        title=f"{report.suite_name or 'Benchmark'} · {report.run_id or 'run'}",
+        report=report,
+        facts=summary_facts(report),
+        best=best_figures(report),
+        overview=key_table(report, totals, "Each model over all scenarios"),
+        slos=[
+            (report.name(r.model_id), r.objective, number(r.observed_ms), r.verdict)
+            for r in slo_rows(report)
+        ],
+        trials=[
+            (report.name(m), lines) for m in report.models if (lines := trial_lines(report, m))
+        ],
+        failures=[
+            (report.name(f.model_id), f.scenario, f.kind, f.count, f.example or "")
+            for f in failure_rows(report)
+        ],
+        errors=[
+            (report.name(model), scenario, message)
+            for (model, scenario), message in report.result_errors.items()
+        ],
+        charts=charts,
+        charts_json=script_json([c.spec() for c in charts if c.rendered]),
+        sections=sections(report),
+        config_line=config_line(report.config),
+        config_rows=config_rows(report.config),
+        workload_hash=_workload_hash(report),
+        fingerprint_rows=fingerprint_rows(report),
+        plotly_js=plotly_bundle(),
+        generated=timestamp(generated_at if generated_at is not None else time.time()),
+        version=flperf.__version__,
     )
 
 

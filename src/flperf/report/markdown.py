@@ -7,7 +7,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from flperf.bench.metrics import ResultMetrics
-from flperf.report.context import config_line, failure_rows, fingerprint_line
+from flperf.report.context import (
+    config_line,
+    failure_rows,
+    fingerprint_line,
+    slo_rows,
+    trial_lines,
+)
 from flperf.report.document import ALL_SCENARIOS, RunReport
 from flperf.report.figures import KEY_FIGURES, MISSING, duration, number, timestamp
 from flperf.report.registry import Exporter, register
@@ -68,6 +74,7 @@ def render_markdown(report: RunReport) -> str:
         table = model_table(report, model)
         if len(table) > 2:
             lines += [f"#### {md_text(report.name(model))}", "", *table, ""]
+        lines += _slo_and_trial_lines(report, model)
     failures = failure_rows(report)
     if failures:
         lines += ["**Failures**", ""]
@@ -82,6 +89,28 @@ def render_markdown(report: RunReport) -> str:
         f"\\* tail from fewer than 20 requests. {MISSING} not measured.</sub>"
     )
     return "\n".join(lines) + "\n"
+
+
+def _slo_and_trial_lines(report: RunReport, model_id: str) -> list[str]:
+    lines = []
+    slos = [row for row in slo_rows(report) if row.model_id == model_id]
+    if slos:
+        judged = [
+            f"{md_text(row.objective)} {'**missed**' if row.met is False else row.verdict}"
+            f" ({number(row.observed_ms)} ms)"
+            for row in slos
+        ]
+        total = report.model_total(model_id)
+        if total is not None and total.goodput is not None:
+            judged.append(
+                f"goodput {number(total.goodput)} req/s, "
+                f"{number(total.slo_pass_rate, '%')} % of requests meet all"
+            )
+        lines += [f"SLOs: {' · '.join(judged)}", ""]
+    trials = trial_lines(report, model_id)
+    if trials:
+        lines += [f"Across trials: {md_text(' · '.join(trials))}", ""]
+    return lines
 
 
 def _code(text: str, limit: int = 160) -> str:

@@ -76,9 +76,10 @@ def _load_builtins() -> None:
 
 
 def exporter_names() -> list[str]:
-    """Names of every registered format."""
+    """Names of every registered format: the built-in ones first, then others by name."""
     _load_builtins()
-    return list(_EXPORTERS)
+    builtin = ("json", "csv", "html", "md")
+    return sorted(_EXPORTERS, key=lambda n: (builtin.index(n) if n in builtin else 99, n))
 
 
 def exporter(name: str) -> Exporter:
@@ -87,7 +88,7 @@ def exporter(name: str) -> Exporter:
     try:
         return _EXPORTERS[name]()
     except KeyError:
-        known = ", ".join(_EXPORTERS)
+        known = ", ".join(exporter_names())
         raise UnknownFormatError(f"unknown report format {name!r} (known: {known})") from None
 
 
