@@ -20,9 +20,14 @@ _LEADING = ("id", "run_id", "model_id", "model_alias", "scenario", "error")
 
 
 def json_export(runs: RunService, run_id: str) -> dict[str, Any]:
-    """`{"run", "results", "requests"}`: results include the per-model `*` summaries."""
+    """`{"run", "results", "requests", "samples"}`; results include the per-model `*` rows."""
     run = runs.get_run(run_id)
-    return run_document(run.model_dump(mode="json"), runs.all_results(run_id), runs.records(run_id))
+    return run_document(
+        run.model_dump(mode="json"),
+        runs.all_results(run_id),
+        runs.records(run_id),
+        [sample.model_dump() for sample in runs.samples(run_id)],
+    )
 
 
 def _model_class(annotation: Any) -> type[BaseModel] | None:

@@ -28,7 +28,7 @@ def _text(field: str, value: str, limit: int) -> str:
         raise InvalidInputError(field, "must not be empty")
     if len(text) > limit:
         raise InvalidInputError(field, f"must be at most {limit} characters")
-    if any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in text):
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Zl", "Zp") for ch in text):
         raise InvalidInputError(field, "must not contain control characters")
     return text
 

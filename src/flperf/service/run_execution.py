@@ -194,7 +194,7 @@ class RunExecution:
         progress = runner.progress
         with self._lock:
             self._runner = None
-        self._advance(progress.total, progress.ok, progress.failed)
+        self._advance(progress.done, progress.ok, progress.failed)
         failed = sum(r.requests_failed for r in outcome.results if r.scenario != SUMMARY_SCENARIO)
         level = "warning" if failed else "info"
         self._logbook.run(

@@ -1,0 +1,41 @@
+"""A Foundry host that dies (even by SIGKILL) is noticed: the model becomes `error`."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import pytest
+
+from flperf.providers import DEMO_MODEL_ID
+from tests.api.server import LiveServer, wait_for
+
+pytestmark = pytest.mark.foundry
+
+
+def test_a_killed_host_turns_its_model_to_error_with_the_reason(server: LiveServer) -> None:
+    if server.get("/system/health").json()["foundryLocal"] != "available":
+        pytest.skip("Foundry Local is not usable here")
+    model_id = server.post("/models", json={"alias": "doomed", "model_id": DEMO_MODEL_ID}).json()[
+        "model"
+    ]["id"]
+    assert server.post(f"/models/{model_id}/start").status_code == 200
+    pid = next(m for m in server.get("/models").json()["models"] if m["id"] == model_id)["pid"]
+    assert isinstance(pid, int)
+    os.kill(pid, signal.SIGKILL)
+
+    def errored() -> dict[str, object] | None:
+        model = next(m for m in server.get("/models").json()["models"] if m["id"] == model_id)
+        return model if model["status"] == "error" else None
+
+    model = wait_for(errored, timeout=15, what="the watcher to notice the dead host")
+    assert "exited" in str(model["last_error"]) and "-9" in str(model["last_error"])
+    health = server.get(f"/models/{model_id}/health").json()
+    assert health["healthy"] is False and health["status"] == "error"
+    logs = server.get(f"/models/{model_id}/logs").json()["logs"]
+    assert any(entry["level"] == "error" and "died" in entry["message"] for entry in logs)
+
+    # It can be started again.
+    assert server.post(f"/models/{model_id}/start").status_code == 200
+    assert server.get(f"/models/{model_id}/health").json()["healthy"] is True
+    assert server.post(f"/models/{model_id}/stop").json() == {"success": True}
