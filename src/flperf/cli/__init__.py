@@ -6,6 +6,7 @@ import typer
 
 from flperf.cli.bench_cmd import bench
 from flperf.cli.errors import EXIT_CANCELLED, fail
+from flperf.cli.models_cmd import models_app
 from flperf.cli.report_cmd import report
 from flperf.cli.serve_cmd import serve
 
@@ -20,6 +21,7 @@ app = typer.Typer(
 app.command("bench")(bench)
 app.command("serve")(serve)
 app.command("report")(report)
+app.add_typer(models_app, name="models")
 
 
 def _register_optional() -> None:

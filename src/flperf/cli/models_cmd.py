@@ -1,0 +1,163 @@
+"""`flperf models ...`: the catalog and the configured models of a running `flperf serve`."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Any
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn
+from rich.table import Table
+
+from flperf.cli.api_client import ApiClient
+from flperf.cli.errors import fail
+from flperf.cli.tables import results_console
+
+models_app = typer.Typer(
+    help="Manage models through a running `flperf serve` (FLPERF_API overrides its address).",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+console = results_console()
+
+
+def _cell(value: Any) -> str:
+    return "-" if value is None else str(value)
+
+
+@models_app.command("available")
+def available() -> None:
+    """Foundry Local catalog: local and demo models, and the public catalog when reachable."""
+    body = ApiClient().call("GET", "/models/available")
+    table = Table(title="Available models", header_style="bold")
+    for name in ("id", "alias", "source", "size MB", "device", "execution provider", "cached"):
+        table.add_column(name)
+    for m in body["models"]:
+        size = m.get("size_mb")
+        table.add_row(
+            m["id"],
+            _cell(m.get("alias")),
+            _cell(m.get("source")),
+            "-" if size is None else f"{size:,.1f}",
+            _cell(m.get("device")),
+            _cell(m.get("execution_provider")),
+            _cell(m.get("cached")),
+        )
+    console.print(table)
+    if body.get("message"):
+        console.print(f"public catalog: {body['public_catalog']} ({body['message']})")
+
+
+@models_app.command("list")
+def list_models() -> None:
+    """Configured models and their state."""
+    models = ApiClient().call("GET", "/models")["models"]
+    table = Table(title="Configured models", header_style="bold")
+    for name in ("id", "alias", "model", "provider", "status", "endpoint", "last error"):
+        table.add_column(name)
+    for m in models:
+        table.add_row(
+            m["id"],
+            m["alias"],
+            m["model_id"],
+            _cell(m.get("provider")),
+            m["status"],
+            _cell(m.get("endpoint")),
+            _cell(m.get("last_error")),
+        )
+    console.print(table)
+
+
+@models_app.command("add")
+def add(
+    alias: Annotated[str, typer.Argument(help="Your name for the model")],
+    model_id: Annotated[str, typer.Argument(help="Catalog id (foundry) or served model name")],
+    provider: Annotated[str, typer.Option(help="foundry or openai")] = "foundry",
+    endpoint: Annotated[
+        str | None, typer.Option(help="Base URL of the server (openai provider)")
+    ] = None,
+    pid: Annotated[int | None, typer.Option(help="That server's PID, for CPU/RAM")] = None,
+) -> None:
+    """Configure a model: a Foundry Local model, or one an OpenAI-compatible server serves."""
+    body: dict[str, Any] = {"alias": alias, "model_id": model_id, "provider": provider}
+    if endpoint is not None:
+        body["endpoint"] = endpoint
+    if pid is not None:
+        body["pid"] = pid
+    model = ApiClient().call("POST", "/models", json=body)["model"]
+    console.print(f"added {model['alias']} as {model['id']} ({model['status']})")
+
+
+@models_app.command("remove")
+def remove(model: Annotated[str, typer.Argument(help="Id or alias")]) -> None:
+    """Remove a configured model (its benchmark results are kept)."""
+    client = ApiClient()
+    client.call("DELETE", f"/models/{client.model_id(model)}")
+    console.print(f"removed {model}")
+
+
+@models_app.command("start")
+def start(model: Annotated[str, typer.Argument(help="Id or alias")]) -> None:
+    """Start serving a model (a host process for Foundry models; a reachability check otherwise)."""
+    client = ApiClient()
+    with console.status(f"starting {model} ..."):
+        body = client.call("POST", f"/models/{client.model_id(model)}/start")
+    console.print(f"{model} is serving at {body['endpoint']}")
+
+
+@models_app.command("stop")
+def stop(model: Annotated[str, typer.Argument(help="Id or alias")]) -> None:
+    """Stop serving a model."""
+    client = ApiClient()
+    client.call("POST", f"/models/{client.model_id(model)}/stop")
+    console.print(f"stopped {model}")
+
+
+@models_app.command("load")
+def load(model: Annotated[str, typer.Argument(help="Id or alias")]) -> None:
+    """Download the model if needed, with a progress bar."""
+    client = ApiClient()
+    model_id = client.model_id(model)
+    state = client.call("POST", f"/models/{model_id}/load")
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>5.1f} %"),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(f"loading {model}", total=100)
+        while state["state"] == "downloading":
+            bar.update(task, completed=state["progress"])
+            time.sleep(0.5)
+            state = client.call("GET", f"/models/{model_id}/load")
+    if state["state"] != "ready":
+        fail(f"{model}: load {state['state']}: {state.get('error') or 'no detail'}")
+    console.print(f"{model} is ready")
+
+
+@models_app.command("health")
+def health(model: Annotated[str, typer.Argument(help="Id or alias")]) -> None:
+    """Check a model now: alive, loaded, and answering a one-token request."""
+    client = ApiClient()
+    body = client.call("GET", f"/models/{client.model_id(model)}/health")
+    verdict = "[green]healthy[/]" if body["healthy"] else "[red]unhealthy[/]"
+    latency = f", {body['latency_ms']:.1f} ms" if body.get("latency_ms") is not None else ""
+    console.print(f"{model}: {verdict} ({body['status']}{latency}) {body.get('detail') or ''}")
+    if not body["healthy"]:
+        raise typer.Exit(1)
+
+
+@models_app.command("logs")
+def logs(
+    model: Annotated[str, typer.Argument(help="Id or alias")],
+    limit: Annotated[int, typer.Option(min=1, max=10000, help="Entries to show")] = 100,
+) -> None:
+    """What the model's server printed, and lifecycle events."""
+    client = ApiClient()
+    entries = client.call("GET", f"/models/{client.model_id(model)}/logs", params={"limit": limit})
+    for entry in reversed(entries["logs"]):
+        stamp = time.strftime("%H:%M:%S", time.localtime(entry["created_at"]))
+        console.print(
+            f"{stamp} {entry['level']:<7} {entry['message']}", markup=False, highlight=False
+        )

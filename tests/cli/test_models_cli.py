@@ -1,0 +1,113 @@
+"""`flperf models ...` against a live `flperf serve`: the CLI is a client of the server."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from flperf.sim.config import SimConfig
+from flperf.sim.process import SimProcess, start_simulator
+
+FLPERF = [sys.executable, "-m", "flperf"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[dict[str, str]]:
+    port = _free_port()
+    env = dict(
+        os.environ, FLPERF_HOME=str(tmp_path / "home"), FLPERF_API=f"http://127.0.0.1:{port}/api"
+    )
+    proc = subprocess.Popen(
+        [*FLPERF, "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/api/system/health").status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        else:
+            pytest.fail("flperf serve did not come up")
+        yield env
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+@pytest.fixture
+def sim() -> Iterator[SimProcess]:
+    with start_simulator(SimConfig(output_tokens=4)) as process:
+        yield process
+
+
+def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*FLPERF, "models", *args], env=env, capture_output=True, text=True, timeout=180
+    )
+
+
+def test_manage_an_external_model_end_to_end(server: dict[str, str], sim: SimProcess) -> None:
+    added = run(
+        server,
+        "add",
+        "my-sim",
+        "sim-model",
+        "--provider",
+        "openai",
+        "--endpoint",
+        sim.url + "/v1",
+        "--pid",
+        str(sim.pid),
+    )
+    assert added.returncode == 0, added.stderr
+    assert run(server, "start", "my-sim").returncode == 0
+    listed = run(server, "list")
+    assert "my-sim" in listed.stdout and "running" in listed.stdout
+    health = run(server, "health", "my-sim")
+    assert health.returncode == 0 and "healthy" in health.stdout
+    assert (
+        "my-sim" in run(server, "logs", "my-sim").stdout
+        or run(server, "logs", "my-sim").returncode == 0
+    )
+    assert run(server, "stop", "my-sim").returncode == 0
+    assert run(server, "remove", "my-sim").returncode == 0
+    gone = run(server, "remove", "my-sim")
+    assert gone.returncode == 2 and gone.stderr.startswith("error: no configured model 'my-sim'")
+
+
+@pytest.mark.foundry
+def test_demo_model_is_available_startable_and_healthy(server: dict[str, str]) -> None:
+    available = run(server, "available")
+    assert "flperf-demo" in available.stdout and "demo" in available.stdout
+    assert run(server, "add", "demo", "flperf-demo").returncode == 0
+    started = run(server, "start", "demo")
+    assert started.returncode == 0 and "serving at http://127.0.0.1:" in started.stdout
+    assert run(server, "health", "demo").returncode == 0
+    assert "Service started" in run(server, "logs", "demo").stdout
+    assert run(server, "stop", "demo").returncode == 0
+
+
+def test_bad_input_and_no_server_give_one_line_errors(server: dict[str, str]) -> None:
+    bad = run(server, "add", "x", "y", "--provider", "openai", "--endpoint", "not a url")
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
+    nobody = run(dict(server, FLPERF_API="http://127.0.0.1:9/api"), "list")
+    assert nobody.returncode == 2 and "no flperf server" in nobody.stderr
