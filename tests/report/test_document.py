@@ -69,3 +69,20 @@ def test_a_document_without_samples_has_none(engine_doc: dict[str, Any]) -> None
 def test_malformed_documents_say_which_part_is_wrong(doc: Any, message: str) -> None:
     with pytest.raises(DocumentError, match=message):
         RunReport.from_document(doc)
+
+
+def test_a_bench_json_run_header_is_read_too(engine_doc: dict[str, Any]) -> None:
+    doc = copy.deepcopy(engine_doc)
+    doc["run"] = {
+        "suite": "default",
+        "endpoint": "http://127.0.0.1:1/v1",
+        "model_ids": list(MODELS),
+        "config": engine_doc["run"]["config"],
+        "status": "cancelled",
+        "started_at": 1_700_000_000.0,
+        "completed_at": 1_700_000_090.5,
+    }
+    report = RunReport.from_document(doc)
+    assert (report.run_id, report.suite_name, report.status) == (None, "default", "cancelled")
+    assert report.duration_s == 90.5
+    assert report.fingerprint is None and report.hardware_info == {}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
+from functools import cached_property
 from typing import Any
 
 from pydantic import ValidationError
@@ -177,7 +178,7 @@ class RunReport:
 
     # -- models and scenarios ------------------------------------------------------------------
 
-    @property
+    @cached_property
     def models(self) -> list[str]:
         """Model ids in run order (the run's list, then any only seen in results or requests)."""
         seen: dict[str, None] = {str(m): None for m in self.run.get("model_ids") or []}
@@ -187,7 +188,7 @@ class RunReport:
             seen.setdefault(record.model, None)
         return list(seen)
 
-    @property
+    @cached_property
     def scenarios(self) -> list[str]:
         """Scenario names in first-seen order (`*` excluded)."""
         seen: dict[str, None] = {}

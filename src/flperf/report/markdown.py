@@ -61,9 +61,14 @@ def render_markdown(report: RunReport) -> str:
     title = md_text(report.suite_name or "benchmark")
     run = f" `{report.run_id}`" if report.run_id else ""
     lines = [f"### flperf: {title}{run} ({md_text(report.status)})", ""]
-    when = f"{timestamp(report.started_at)}, {duration(report.duration_s)}"
-    models = ", ".join(md_text(report.name(m)) for m in report.models)
-    lines += [f"{when} · models: {models} · {len(report.scenarios)} scenarios", ""]
+    header = []
+    if report.started_at is not None:
+        header.append(timestamp(report.started_at))
+    if report.duration_s is not None:
+        header.append(duration(report.duration_s))
+    header.append("models: " + ", ".join(md_text(report.name(m)) for m in report.models))
+    header.append(f"{len(report.scenarios)} scenarios")
+    lines += [" · ".join(header), ""]
     lines += [f"**Settings:** {md_text(config_line(report.config))}", ""]
     if report.run_error:
         lines += [f"**Run failed:** {md_text(report.run_error)}", ""]
