@@ -16,7 +16,6 @@ from typing import Literal, Protocol, get_args
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
-from scipy import stats as scipy_stats
 
 __all__ = [
     "Comparison",
@@ -55,6 +54,8 @@ class TrialStats(BaseModel):
 
 def describe(values: Iterable[float]) -> TrialStats:
     """Mean, sample stdev, coefficient of variation and Student-t 95 % CI of the mean."""
+    from scipy import stats as scipy_stats  # slow import, only when needed
+
     data = _finite(values)
     n = len(data)
     if n == 0:
@@ -159,6 +160,8 @@ def _finite(values: Iterable[float]) -> np.ndarray:
 
 def _welch(a: np.ndarray, b: np.ndarray, alpha: float) -> tuple[float, float, float]:
     """Welch p-value and the (1 - alpha) CI of mean(b) - mean(a)."""
+    from scipy import stats as scipy_stats  # slow import, only when needed
+
     diff = float(b.mean() - a.mean())
     va, vb = float(a.var(ddof=1)) / len(a), float(b.var(ddof=1)) / len(b)
     if va + vb == 0:  # both constant: the difference is exact

@@ -9,8 +9,6 @@ from __future__ import annotations
 import os
 from typing import Any
 
-import httpx
-
 from flperf import config
 from flperf.cli.errors import fail
 
@@ -26,11 +24,15 @@ class ApiClient:
     """JSON calls to the API; any failure ends the command with a one-line reason."""
 
     def __init__(self, base: str | None = None, timeout_s: float = 180.0) -> None:
+        import httpx  # slow import, only for commands that talk to the server
+
         self.base = base or api_base()
         self._http = httpx.Client(timeout=timeout_s)
 
     def call(self, method: str, path: str, **kwargs: Any) -> Any:
         """Send a request; return the decoded JSON body of a 2xx answer."""
+        import httpx
+
         url = self.base + path
         try:
             response = self._http.request(method, url, **kwargs)
