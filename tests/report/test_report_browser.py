@@ -124,3 +124,45 @@ def test_hostile_and_number_like_model_names_render_as_text(
     assert HOSTILE in page.locator("#summary").inner_text()
     ticks = page.locator("#chart-throughput .xtick text").all_text_contents()
     assert "all scenarios" in ticks
+
+
+@pytest.mark.foundry
+def test_report_of_a_real_demo_model_run_renders_every_chart(browser: Any, tmp_path: Path) -> None:
+    """A run of the built-in demo model through Foundry Local, written by `flperf bench --json`."""
+    import json
+    import subprocess
+    import sys
+
+    run_json = tmp_path / "demo.json"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "flperf",
+            "bench",
+            "--model",
+            "flperf-demo",
+            "--iterations",
+            "5",
+            "--scenario",
+            "Short Q&A",
+            "--scenario",
+            "Long-form answer",
+            "--json",
+            str(run_json),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(run_json.read_text())
+    assert doc["samples"], "resource samples of the host process are part of the document"
+    path = tmp_path / "demo.html"
+    path.write_bytes(render(doc, "html"))
+    page, problems, fetched = _open(browser, path)
+    plots = _check_all_charts_drawn(page)
+    assert {"chart-throughput", "chart-latency", "chart-ttft", "chart-itl", "chart-resources"} <= {
+        p["id"] for p in plots
+    }
+    assert problems == [] and fetched == []
