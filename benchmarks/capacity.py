@@ -11,21 +11,20 @@ figure to watch on a noisy machine.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-from minimal_client import run_minimal  # noqa: E402
+from minimal_client import run_minimal
 
-from flperf.bench import event_loop  # noqa: E402
-from flperf.bench.run_config import RunConfig  # noqa: E402
-from flperf.bench.runner import Runner, Target  # noqa: E402
-from flperf.bench.workload import parse_suite  # noqa: E402
-from flperf.sim.config import SimConfig  # noqa: E402
-from flperf.sim.process import start_simulator  # noqa: E402
+from flperf.bench import event_loop
+from flperf.bench.run_config import RunConfig
+from flperf.bench.runner import Runner, Target
+from flperf.bench.workload import parse_suite
+from flperf.sim.config import SimConfig
+from flperf.sim.process import start_simulator
 
 TOKENS = 64
 
