@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/flperf bench --model flperf-demo --iterations 5 --warmup 1
+	$(BIN)/flperf demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks scripts

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from flperf.cli.bench_cmd import bench
+from flperf.cli.demo_cmd import demo
 from flperf.cli.errors import EXIT_CANCELLED, fail
 from flperf.cli.models_cmd import models_app
 from flperf.cli.report_cmd import report
@@ -21,6 +22,7 @@ app = typer.Typer(
 app.command("bench")(bench)
 app.command("serve")(serve)
 app.command("report")(report)
+app.command("demo")(demo)
 app.add_typer(models_app, name="models")
 
 
