@@ -142,6 +142,9 @@ def test_malformed_requests_answer_400(server: LiveServer) -> None:
     assert "limit" in _error(server.get("/benchmarks/runs", params={"limit": "ten"}), 400)
     assert "offset" in _error(server.get("/benchmarks/results", params={"offset": -1}), 400)
     assert "runs" in _error(server.get("/benchmarks/compare"), 400)
+    requests = f"/benchmarks/runs/{UNKNOWN['run']}/requests"
+    assert "scenario" in _error(server.get(requests, params={"scenario": "a\x00b"}), 400)
+    assert "status" in _error(server.get(requests, params={"status": "fine"}), 400)
 
 
 def test_unknown_routes_and_methods_answer_in_the_error_shape(server: LiveServer) -> None:

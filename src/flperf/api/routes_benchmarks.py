@@ -10,7 +10,9 @@ from fastapi.responses import Response
 
 from flperf.api.deps import LogLimit, Offset, ServicesDep
 from flperf.api.schemas import (
+    CONFLICT,
     ERRORS,
+    UNAVAILABLE,
     LogsEnvelope,
     RequestsEnvelope,
     ResultsEnvelope,
@@ -51,7 +53,7 @@ def list_suites(services: ServicesDep) -> SuitesEnvelope:
     return SuitesEnvelope(suites=services.runs.suites())
 
 
-@router.post("/run", response_model=RunStarted)
+@router.post("/run", response_model=RunStarted, responses=UNAVAILABLE)
 def start_run(body: RunBody, services: ServicesDep) -> RunStarted:
     """Validate and queue a run; it proceeds in the background (follow `/runs/{id}/status`)."""
     run_id = services.runs.start_run(body.modelIds, body.suiteName, body.config)
@@ -81,13 +83,13 @@ def run_status(run_id: str, services: ServicesDep) -> RunStatusView:
     return services.runs.status(run_id)
 
 
-@router.post("/runs/{run_id}/cancel", response_model=RunStatusView)
+@router.post("/runs/{run_id}/cancel", response_model=RunStatusView, responses=CONFLICT)
 def cancel_run(run_id: str, services: ServicesDep) -> RunStatusView:
     """Cancel a queued or running run; what was measured is kept."""
     return services.runs.cancel(run_id)
 
 
-@router.delete("/runs/{run_id}", response_model=Success)
+@router.delete("/runs/{run_id}", response_model=Success, responses=CONFLICT)
 def delete_run(run_id: str, services: ServicesDep) -> Success:
     """Delete a run and everything it measured (409 while it runs)."""
     services.runs.delete(run_id)

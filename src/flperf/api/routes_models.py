@@ -6,7 +6,9 @@ from fastapi import APIRouter
 
 from flperf.api.deps import LogLimit, ServicesDep
 from flperf.api.schemas import (
+    CONFLICT,
     ERRORS,
+    UNAVAILABLE,
     AddModelBody,
     AvailableModels,
     LogsEnvelope,
@@ -37,7 +39,7 @@ def list_models(services: ServicesDep) -> ModelsEnvelope:
     return ModelsEnvelope(models=services.models.list())
 
 
-@router.post("", response_model=ModelEnvelope, status_code=201)
+@router.post("", response_model=ModelEnvelope, status_code=201, responses=CONFLICT)
 def add_model(body: AddModelBody, services: ServicesDep) -> ModelEnvelope:
     """Configure a model (`provider: openai` needs `endpoint`)."""
     model: ModelView = services.models.add(
@@ -53,20 +55,20 @@ def delete_model(model_id: str, services: ServicesDep) -> Success:
     return Success()
 
 
-@router.post("/{model_id}/start", response_model=StartView)
+@router.post("/{model_id}/start", responses=UNAVAILABLE, response_model=StartView)
 def start_model(model_id: str, services: ServicesDep) -> StartView:
     """Start the model's service (foundry: a host process; openai: check it answers)."""
     return services.models.start(model_id)
 
 
-@router.post("/{model_id}/stop", response_model=Success)
+@router.post("/{model_id}/stop", responses=UNAVAILABLE, response_model=Success)
 def stop_model(model_id: str, services: ServicesDep) -> Success:
     """Stop the model's service."""
     services.models.stop(model_id)
     return Success()
 
 
-@router.post("/{model_id}/load", response_model=LoadView)
+@router.post("/{model_id}/load", responses=UNAVAILABLE, response_model=LoadView)
 def load_model(model_id: str, services: ServicesDep) -> LoadView:
     """Make the model available locally; downloads run in the background (poll GET)."""
     return services.models.load(model_id)

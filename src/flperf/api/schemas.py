@@ -20,6 +20,12 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorBody, "description": "Bad request (names the field)"},
     404: {"model": ErrorBody, "description": "Unknown id"},
 }
+CONFLICT: dict[int | str, dict[str, Any]] = {
+    409: {"model": ErrorBody, "description": "Not possible in the current state"}
+}
+UNAVAILABLE: dict[int | str, dict[str, Any]] = {
+    503: {"model": ErrorBody, "description": "The model's server cannot be started or reached"}
+}
 
 
 class Success(BaseModel):
