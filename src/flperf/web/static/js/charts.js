@@ -53,8 +53,8 @@ export function plot(el, traces, layout = {}, { height = 340 } = {}) {
 }
 
 /** A chart container with a heading and a caption that says what is drawn. */
-export function chartBox(title, caption, id) {
-  const box = h("figure", { class: "chart" },
+export function chartBox(title, caption, id, { wide = false } = {}) {
+  const box = h("figure", { class: wide ? "chart wide" : "chart" },
     h("figcaption", {}, h("strong", { text: title }), caption ? h("span", { class: "muted small", text: caption }) : null),
     h("div", { class: "plot", id, attrs: { "data-chart": id } }));
   return box;

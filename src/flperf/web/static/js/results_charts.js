@@ -13,7 +13,8 @@ export function chartGrid() {
     chartBox("Time to first token", "Distribution over successful requests", "chart-ttft"),
     chartBox("Inter-token latency", "Distribution of per-request ITL", "chart-itl"),
     chartBox("Latency vs throughput", "One point per model and scenario", "chart-tradeoff"),
-    chartBox("Resources over time", "The model server's process tree and the whole system", "chart-resources"));
+    chartBox("Resources over time", "The model server's process tree and the whole system", "chart-resources",
+      { wide: true }));
 }
 
 function noData(id, text) {
@@ -113,6 +114,7 @@ export function drawResources(samples, aliasOf) {
     xaxis: axis("Time since run start (s)"),
     yaxis: axis("CPU / GPU (%)", { rangemode: "tozero" }),
     yaxis2: axis("Server RSS (MB)", { overlaying: "y", side: "right", rangemode: "tozero", showgrid: false }),
-    margin: { t: 36, r: 64, b: 48, l: 56 },
+    legend: { orientation: "v", x: 1.08, y: 1, xanchor: "left" },
+    margin: { t: 16, r: 16, b: 48, l: 56 },
   }, { height: 360 });
 }

@@ -144,7 +144,7 @@ async function runComparison() {
   show("comparison",
     comparabilityNotice(view),
     h("section", { class: "card" }, h("div", { class: "card-head" }, h("h2", { text: "Runs" }),
-      h("span", { class: "muted small", text: `Differences are tested with Welch's t-test on per-request values (${view.method}); the first column is the baseline.` })),
+      h("span", { class: "muted small", text: `Differences are tested with Welch's t-test on the per-request values; the first column is the baseline.` })),
     table(view.runs, [
       { label: "", value: (r) => `run ${runIndex(r.id) + 1}` },
       { label: "Id", value: (r) => h("a", { href: `/results?run=${encodeURIComponent(r.id)}`, text: r.id }) },

@@ -1,0 +1,128 @@
+"""Capture the UI's screenshots for the docs from a real server with real runs.
+
+    python -m tests.web.screenshots docs/images
+
+Starts `flperf serve` in a temporary data folder, adds the built-in demo model (Foundry Local)
+and the flperf simulator as an external OpenAI-compatible endpoint, runs benchmarks, and saves
+one PNG per page at 1280x800 (plus the results charts, a dark-mode and a narrow view).
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Page, expect, sync_playwright
+
+from flperf.sim.config import SimConfig
+from flperf.sim.process import start_simulator
+from tests.api.server import LiveServer, start_server, wait_for, wait_run_finished
+from tests.web.conftest import DESKTOP, launch_chromium
+
+DEMO_ID = "flperf-demo-generic-cpu:1"
+CONFIG: dict[str, Any] = {"iterations": 10, "warmup": 1, "concurrency": 2, "max_tokens": 64}
+
+
+def run(server: LiveServer, models: list[str], **config: Any) -> str:
+    body = {"modelIds": models, "suiteName": "default", "config": {**CONFIG, **config}}
+    response = server.post("/benchmarks/run", json=body)
+    response.raise_for_status()
+    return str(response.json()["runId"])
+
+
+def shoot(page: Page, path: str, out: Path, ready: str | None = None, full: bool = False) -> None:
+    page.goto(path)
+    if ready:
+        expect(page.locator(ready).first).to_be_visible(timeout=30_000)
+    page.wait_for_load_state("networkidle")
+    page.screenshot(path=str(out), full_page=full)
+    print(f"saved {out}")
+
+
+def capture(out_dir: Path) -> None:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    home = Path(tempfile.mkdtemp(prefix="flperf-shots-"))
+    sim_config = SimConfig(model="sim-chat", ttft_ms=40, itl_ms=4, jitter=0.3, fail_500=0.02)
+    with start_simulator(sim_config) as sim:
+        server = start_server(home, f"sqlite:///{home / 'flperf.db'}")
+        try:
+            demo = server.post("/models", json={"alias": "flperf-demo", "model_id": DEMO_ID})
+            external = server.post(
+                "/models",
+                json={
+                    "alias": "sim-chat (external)",
+                    "model_id": "sim-chat",
+                    "provider": "openai",
+                    "endpoint": sim.url,
+                    "pid": sim.pid,
+                },
+            )
+            ids = [demo.json()["model"]["id"], external.json()["model"]["id"]]
+            first = run(server, ids)
+            wait_run_finished(server, first, timeout=600)
+            second = run(server, ids)
+            wait_run_finished(server, second, timeout=600)
+            server.post(f"/models/{ids[0]}/start").raise_for_status()
+            with sync_playwright() as playwright:
+                browser = launch_chromium(playwright)
+                page = browser.new_page(viewport=DESKTOP)
+                base = server.url
+                shoot(page, base + "/", out_dir / "dashboard.png", "#runs table")
+                shoot(page, base + "/models", out_dir / "models.png", "#configured table")
+                live = run(server, ids, iterations=40)
+                wait_for(
+                    lambda: (
+                        server.get(f"/benchmarks/runs/{live}/requests?limit=1").json()["total"] > 60
+                    ),
+                    timeout=120,
+                    what="the live run to get going",
+                )
+                shoot(
+                    page,
+                    base + f"/benchmarks?run={live}",
+                    out_dir / "benchmarks.png",
+                    "#spark-tps .trace",
+                )
+                server.post(f"/benchmarks/runs/{live}/cancel")
+                shoot(
+                    page,
+                    base + f"/results?run={first}",
+                    out_dir / "results.png",
+                    "body[data-ready=true]",
+                )
+                page.add_style_tag(content=".topbar { position: static; }")
+                page.locator("#results .card", has_text="Charts").screenshot(
+                    path=str(out_dir / "results-charts.png")
+                )
+                print(f"saved {out_dir / 'results-charts.png'}")
+                page.locator("#metrics").screenshot(path=str(out_dir / "results-tables.png"))
+                print(f"saved {out_dir / 'results-tables.png'}")
+                shoot(
+                    page,
+                    base + f"/compare?runs={first},{second}",
+                    out_dir / "compare.png",
+                    "body[data-ready=true]",
+                )
+                page.add_style_tag(content=".topbar { position: static; }")
+                page.locator("#comparison section.card").nth(2).screenshot(
+                    path=str(out_dir / "compare-scenario.png")
+                )
+                print(f"saved {out_dir / 'compare-scenario.png'}")
+                dark = browser.new_page(viewport=DESKTOP, color_scheme="dark")
+                shoot(
+                    dark,
+                    base + f"/results?run={second}",
+                    out_dir / "results-dark.png",
+                    "body[data-ready=true]",
+                )
+                narrow = browser.new_page(viewport={"width": 400, "height": 800})
+                shoot(narrow, base + "/models", out_dir / "models-narrow.png", "#configured table")
+                browser.close()
+        finally:
+            server.stop()
+
+
+if __name__ == "__main__":
+    capture(Path(sys.argv[1] if len(sys.argv) > 1 else "docs/images"))
