@@ -10,6 +10,7 @@ ended, they come from there. A poll therefore never sees a run go backwards.
 from __future__ import annotations
 
 import builtins
+import contextlib
 import logging
 import queue
 import threading
@@ -20,6 +21,7 @@ from typing import Any, cast
 
 from pydantic import ValidationError
 from sqlalchemy import CursorResult, Result, func, select, update
+from sqlalchemy.orm import undefer
 
 from flperf.bench import event_loop
 from flperf.bench.fingerprint import collect_fingerprint, workload_hash
@@ -196,6 +198,7 @@ class RunService:
                     id=run_id,
                     suite_name=suite.name,
                     suite=suite_json,
+                    scenarios=[s.name for s in suite.scenarios],
                     model_ids=ids,
                     model_aliases=aliases,
                     config=config_json,
@@ -454,12 +457,26 @@ class RunService:
                 return
             try:
                 self._execute(run_id)
-            except Exception:  # the worker must survive anything one run does
+            except Exception as exc:  # the worker must survive anything one run does
                 log.exception("run %s failed in the worker", run_id)
+                self._fail_unfinished(run_id, f"{type(exc).__name__}: {exc}")
+
+    def _fail_unfinished(self, run_id: str, error: str) -> None:
+        """A run the worker could not handle ends `failed` (never stays queued or running)."""
+        with contextlib.suppress(Exception), self._db.write() as session:
+            row = get_run(session, run_id)
+            if row is not None and row.status in ("queued", "running"):
+                row.status = "failed"
+                row.error = error
+                row.completed_at = time.time()
+                add_log(session, "run", run_id, "error", f"Run failed: {error}")
 
     def _execute(self, run_id: str) -> None:
-        row = self._row(run_id)
-        if row.status != "queued":
+        with self._db.read() as session:
+            row = session.scalars(
+                select(RunRow).where(RunRow.id == run_id).options(undefer(RunRow.suite))
+            ).first()
+        if row is None or row.status != "queued":
             return
         execution = RunExecution(
             row,

@@ -129,7 +129,7 @@ class RunView(BaseModel):
             created_at=int(row.created_at),
             error=row.error,
             model_aliases={str(k): str(v) for k, v in row.model_aliases.items()},
-            scenarios=[str(s.get("name")) for s in row.suite.get("scenarios", [])],
+            scenarios=[str(name) for name in row.scenarios],
             workload_hash=row.workload_hash,
             progress=progress
             or ProgressView(

@@ -7,12 +7,14 @@ for the write lock (busy timeout) instead of failing when another connection wro
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -34,9 +36,22 @@ def database_url(explicit: str | None = None, home: Path | None = None) -> str:
     return f"sqlite:///{folder / 'flperf.db'}"
 
 
+def _json_dumps(value: Any) -> str:
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:  # e.g. an integer beyond 64 bits (a huge seed): the slow, general path
+        return json.dumps(value)
+
+
+JSON_CODEC: dict[str, Any] = {"json_serializer": _json_dumps, "json_deserializer": orjson.loads}
+"""orjson for JSON columns: results and runs are read in bulk by list routes."""
+
+
 def _sqlite_engine(url: str, immediate: bool) -> Engine:
     engine = create_engine(
-        url, connect_args={"timeout": BUSY_TIMEOUT_S, "check_same_thread": False}
+        url,
+        connect_args={"timeout": BUSY_TIMEOUT_S, "check_same_thread": False},
+        **JSON_CODEC,
     )
 
     @event.listens_for(engine, "connect")
@@ -72,7 +87,9 @@ class Database:
             self.read_engine = _sqlite_engine(self.url, immediate=False)
             self.write_engine = _sqlite_engine(self.url, immediate=True)
         else:
-            self.read_engine = create_engine(self.url, pool_pre_ping=True, pool_size=10)
+            self.read_engine = create_engine(
+                self.url, pool_pre_ping=True, pool_size=10, **JSON_CODEC
+            )
             self.write_engine = self.read_engine
         self._reader = sessionmaker(self.read_engine, expire_on_commit=False)
         self._writer = sessionmaker(self.write_engine, expire_on_commit=False)

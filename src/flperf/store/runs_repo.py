@@ -131,23 +131,45 @@ def list_results(
     return list(session.scalars(query)), total
 
 
-def _honest(query: Any) -> Any:
-    """Only results of completed runs that measured successful requests, scenarios only."""
-    return query.join(RunRow, RunRow.id == ResultRow.run_id).where(
-        RunRow.status == "completed",
-        ResultRow.scenario != SUMMARY_SCENARIO,
-        ResultRow.successful > 0,
-        ResultRow.error.is_(None),
+def _best(session: Session, column: Any, descending: bool) -> ResultRow | None:
+    """The honest result with the highest (or lowest) `column`: a scenario result (not `*`)
+    with successful requests, of a completed run.
+
+    Walks down the column's index in small pages and checks the runs of each page, which stays
+    fast however many results there are (a join would make SQLite sort them all).
+    """
+    query = (
+        select(ResultRow.id, ResultRow.run_id)
+        .where(
+            column.is_not(None),
+            ResultRow.scenario != SUMMARY_SCENARIO,
+            ResultRow.successful > 0,
+            ResultRow.error.is_(None),
+        )
+        .order_by(column.desc() if descending else column.asc(), ResultRow.id)
     )
+    offset, page = 0, 64
+    while True:
+        candidates = session.execute(query.limit(page).offset(offset)).all()
+        if not candidates:
+            return None
+        run_ids = {run_id for _, run_id in candidates}
+        completed = set(
+            session.scalars(
+                select(RunRow.id).where(RunRow.id.in_(run_ids), RunRow.status == "completed")
+            )
+        )
+        for result_id, run_id in candidates:
+            if run_id in completed:
+                return session.get(ResultRow, result_id)
+        offset += page
 
 
 def best_tps(session: Session) -> ResultRow | None:
     """The result with the highest system throughput (honest results only)."""
-    query = _honest(select(ResultRow)).where(ResultRow.tps.is_not(None))
-    return session.scalars(query.order_by(ResultRow.tps.desc()).limit(1)).first()
+    return _best(session, ResultRow.tps, descending=True)
 
 
 def best_latency(session: Session) -> ResultRow | None:
     """The result with the lowest end-to-end p95 latency (honest results only)."""
-    query = _honest(select(ResultRow)).where(ResultRow.latency_p95.is_not(None))
-    return session.scalars(query.order_by(ResultRow.latency_p95.asc()).limit(1)).first()
+    return _best(session, ResultRow.latency_p95, descending=False)

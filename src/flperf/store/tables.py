@@ -22,6 +22,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -84,7 +85,8 @@ class RunRow(Base):
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     suite_name: Mapped[str] = mapped_column(String(100))
-    suite: Mapped[dict[str, Any]] = mapped_column(JSON)  # the scenarios run, as sent
+    suite: Mapped[dict[str, Any]] = mapped_column(JSON, deferred=True)  # as run (prompts too)
+    scenarios: Mapped[list[Any]] = mapped_column(JSON, server_default=text("'[]'"))  # names
     model_ids: Mapped[list[Any]] = mapped_column(JSON)
     model_aliases: Mapped[dict[str, Any]] = mapped_column(JSON)
     config: Mapped[dict[str, Any]] = mapped_column(JSON)
@@ -130,6 +132,8 @@ class ResultRow(Base):
     __table_args__ = (
         Index(None, "run_id", "position"),
         Index(None, "model_id"),
+        Index(None, "tps"),  # best throughput: walk down this index to the first honest row
+        Index(None, "latency_p95"),
     )
 
 
