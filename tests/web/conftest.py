@@ -32,6 +32,23 @@ def launch_chromium(playwright: object) -> Browser:
     )
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
+@pytest.fixture(autouse=True)
+def server_log_on_failure(request: pytest.FixtureRequest) -> Iterator[None]:
+    """When a test that used the server fails, show the end of the server's log."""
+    yield
+    report = getattr(request.node, "report_call", None)
+    if report is not None and report.failed and "server" in request.fixturenames:
+        live: LiveServer = request.getfixturevalue("server")
+        print(f"--- end of the server log ---\n{live.log_text()[-6000:]}")
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """A real server on a free port with its own data folder (offline public catalog)."""

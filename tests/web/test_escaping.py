@@ -45,3 +45,24 @@ def test_markup_in_an_alias_is_shown_as_text(
     page.goto(path.format(**hostile))
     expect(page.get_by_text(ALIAS, exact=True).first).to_be_visible()
     assert page.locator("img").count() == 0
+
+
+def test_chart_labels_show_names_as_typed(page: Page) -> None:
+    """Plotly reads tags in labels and guesses numbers from category names; neither may happen."""
+    page.goto("/results")
+    page.wait_for_function("window.Plotly !== undefined")
+    legend, images, tick, axis_type = page.evaluate(
+        """async (name) => {
+          const { label, plot, categoryAxis } = await import('/static/js/charts.js');
+          const div = document.createElement('div');
+          document.body.appendChild(div);
+          plot(div, [{ type: 'bar', name: label(name), x: [label('1.5')], y: [3] }],
+               { showlegend: true, xaxis: categoryAxis('Model') });
+          return [div.querySelector('.legendtext').textContent, div.querySelectorAll('img').length,
+                  div.querySelector('.xtick text').textContent, div._fullLayout.xaxis.type];
+        }""",
+        ALIAS + " & qwen2.5-0.5b",
+    )
+    assert legend == ALIAS + " & qwen2.5-0.5b"
+    assert images == 0
+    assert (tick, axis_type) == ("1.5", "category")

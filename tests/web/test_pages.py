@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.api.server import LiveServer
+
 pytestmark = pytest.mark.browser
 
 PAGES = {
@@ -51,3 +53,21 @@ def test_page_fits_a_narrow_window_without_sideways_scrolling(page: Page, path: 
     expect(page.locator(".empty").first).to_be_visible()
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0
+
+
+def test_add_form_shows_the_servers_reason_for_a_bad_endpoint(
+    page: Page, server: LiveServer, problems: list[str]
+) -> None:
+    page.goto("/models")
+    page.get_by_role("button", name="Add model").first.click()
+    dialog = page.locator("#add-dialog")
+    dialog.get_by_label("External OpenAI-compatible server").check()
+    dialog.locator("input[name=model_id]").fill("llama3.2:1b")
+    dialog.locator("input[name=alias]").fill("ollama")
+    dialog.locator("input[name=endpoint]").fill("ftp://127.0.0.1:11434")
+    dialog.get_by_role("button", name="Add model").click()
+    expect(page.locator("#add-error")).to_contain_text("endpoint: must be an http(s) URL")
+    expect(dialog).to_be_visible()
+    assert server.get("/models").json()["models"] == []
+    assert [p for p in problems if "400" not in p] == []
+    problems.clear()

@@ -1,7 +1,7 @@
 // Results of one run: summary per model, per-scenario tables, charts, requests, fingerprint,
 // configuration and exports. Without `?run=`, a list of runs to choose from.
 import { api, fetchAllPages, hasRoute, seg } from "../api.js";
-import { h, $, show, empty, failure, table, facts, tabs } from "../dom.js";
+import { h, $, show, empty, failure, table, facts, tabs, poll } from "../dom.js";
 import * as f from "../format.js";
 import { DISTRIBUTIONS, PERFORMANCE, RELIABILITY, RESOURCES } from "../metric_columns.js";
 import { chartGrid, drawDistributions, drawLatency, drawResources, drawThroughput, drawTradeoff } from "../results_charts.js";
@@ -221,6 +221,18 @@ async function showRun() {
     show("chart-resources", failure(err, null, "Could not load resource samples"));
   }
   document.body.dataset.ready = "true";
+  if (["queued", "running"].includes(run.status)) reloadWhenFinished(run.id);
+}
+
+/** While the run goes on, wait for it to end, then show its final results. */
+function reloadWhenFinished(id) {
+  const stop = poll(async () => {
+    const status = await api.get(seg`/api/benchmarks/runs/${id}/status`);
+    if (!["queued", "running"].includes(status.status)) {
+      stop();
+      showRun();
+    }
+  }, 3000);
 }
 
 if (runId) showRun();
