@@ -58,3 +58,10 @@ def test_plotly_bundle_comes_from_the_plotly_package(client: TestClient) -> None
     response = client.get("/vendor/plotly.min.js")
     assert response.status_code == 200
     assert "plotly.js v" in response.text[:200]
+
+
+def test_scripts_are_revalidated_so_an_upgrade_never_runs_stale_modules(client: TestClient) -> None:
+    first = client.get("/static/js/api.js")
+    assert first.headers["cache-control"] == "no-cache"
+    again = client.get("/static/js/api.js", headers={"If-None-Match": first.headers["etag"]})
+    assert again.status_code == 304

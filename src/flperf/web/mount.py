@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.responses import Response
+from starlette.types import Scope
 
 from flperf.web.assets import STATIC_DIR, plotly_js_path
 from flperf.web.pages import page_router
@@ -15,6 +18,22 @@ if TYPE_CHECKING:
     from flperf.service import Services
 
 PLOTLY_ROUTE = "/vendor/plotly.min.js"
+
+
+class RevalidatedStaticFiles(StaticFiles):
+    """Static files a browser must revalidate (ETag) before reuse, so an upgrade of flperf never
+    runs with yesterday's scripts (ES modules import each other without a version in the URL)."""
+
+    def file_response(
+        self,
+        full_path: str | os.PathLike[str],
+        stat_result: os.stat_result,
+        scope: Scope,
+        status_code: int = 200,
+    ) -> Response:
+        response = super().file_response(full_path, stat_result, scope, status_code)
+        response.headers["Cache-Control"] = "no-cache"
+        return response
 
 
 def mount(app: FastAPI, services: Services) -> None:
@@ -35,4 +54,4 @@ def mount(app: FastAPI, services: Services) -> None:
 
     app.add_api_route(PLOTLY_ROUTE, plotly_js, methods=["GET"], include_in_schema=False)
     app.include_router(page_router())
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount("/static", RevalidatedStaticFiles(directory=STATIC_DIR), name="static")
