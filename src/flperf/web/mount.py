@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from typing import TYPE_CHECKING
 
@@ -11,11 +12,13 @@ from fastapi.staticfiles import StaticFiles
 from starlette.responses import Response
 from starlette.types import Scope
 
-from flperf.web.assets import STATIC_DIR, plotly_js_path
+from flperf.web.assets import STATIC_DIR, PlotlyMissingError, plotly_js_path
 from flperf.web.pages import page_router
 
 if TYPE_CHECKING:
     from flperf.service import Services
+
+log = logging.getLogger(__name__)
 
 PLOTLY_ROUTE = "/vendor/plotly.min.js"
 
@@ -43,15 +46,19 @@ def mount(app: FastAPI, services: Services) -> None:
     not consulted here; the hook takes it so the UI may render from it without a new contract.
     """
     del services
-    plotly = plotly_js_path()
+    try:
+        plotly = plotly_js_path()
+    except PlotlyMissingError as exc:  # pages still work; their charts say what is missing
+        log.warning("charts disabled: %s", exc)
+    else:
 
-    async def plotly_js() -> FileResponse:
-        return FileResponse(
-            plotly,
-            media_type="text/javascript",
-            headers={"Cache-Control": "public, max-age=86400"},
-        )
+        async def plotly_js() -> FileResponse:
+            return FileResponse(
+                plotly,
+                media_type="text/javascript",
+                headers={"Cache-Control": "public, max-age=86400"},
+            )
 
-    app.add_api_route(PLOTLY_ROUTE, plotly_js, methods=["GET"], include_in_schema=False)
+        app.add_api_route(PLOTLY_ROUTE, plotly_js, methods=["GET"], include_in_schema=False)
     app.include_router(page_router())
     app.mount("/static", RevalidatedStaticFiles(directory=STATIC_DIR), name="static")
