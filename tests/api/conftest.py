@@ -15,18 +15,19 @@ from tests.store.backends import BACKENDS, fresh_database_url
 FAST_SIM = SimConfig(model="sim-model", ttft_ms=2.0, itl_ms=0.5, output_tokens=16)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def sim() -> Iterator[SimProcess]:
-    """A fast simulator shared by a test module."""
+    """A fast simulator shared by the API tests."""
     with start_simulator(FAST_SIM) as process:
         yield process
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
+@pytest.fixture(scope="session", params=BACKENDS)
 def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LiveServer]:
-    """One live server per test module and database backend."""
+    """One live server per database backend, shared by the API tests (each makes its own
+    models and runs)."""
     home = tmp_path_factory.mktemp("server-home")
     live = start_server(home, fresh_database_url(request.param, home))
     yield live

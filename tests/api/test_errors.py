@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Any
 
 import httpx
 import pytest
 
 from flperf.sim.process import SimProcess
-from tests.api.server import LiveServer
+from tests.api.server import LiveServer, wait_run_finished
 
 UNKNOWN = {"model": "model_ffffffffffffffff", "run": "run_ffffffffffffffff"}
 
@@ -21,12 +22,12 @@ def _error(response: httpx.Response, status: int) -> str:
     return str(body["error"])
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def model_id(server: LiveServer, sim: SimProcess) -> str:
     response = server.post(
         "/models",
         json={
-            "alias": "sim-errors",
+            "alias": f"sim-errors-{uuid.uuid4().hex[:8]}",
             "model_id": "sim-model",
             "provider": "openai",
             "endpoint": sim.url,
@@ -116,10 +117,11 @@ def _bad_runs(model_id: str) -> list[tuple[dict[str, Any], str]]:
 
 
 def test_bad_run_bodies_answer_400_naming_the_field(server: LiveServer, model_id: str) -> None:
+    runs_before = server.get("/benchmarks/runs").json()["total"]
     for body, field in _bad_runs(model_id):
         message = _error(server.post("/benchmarks/run", json=body), 400)
         assert field in message, (body, message)
-    assert server.get("/benchmarks/runs").json()["total"] == 0  # nothing was queued
+    assert server.get("/benchmarks/runs").json()["total"] == runs_before  # nothing was queued
 
 
 def test_temperature_zero_is_a_valid_setting(server: LiveServer, model_id: str) -> None:
@@ -131,6 +133,7 @@ def test_temperature_zero_is_a_valid_setting(server: LiveServer, model_id: str) 
     assert response.status_code == 200, response.text
     run_id = response.json()["runId"]
     assert server.get(f"/benchmarks/runs/{run_id}").json()["run"]["config"]["temperature"] == 0
+    assert wait_run_finished(server, run_id)["status"] == "completed"
 
 
 def test_malformed_requests_answer_400(server: LiveServer) -> None:

@@ -97,8 +97,10 @@ class ModelService:
         """Foundry Local's catalog: local and demo models now, public ones from the cache."""
         try:
             return self._providers.foundry.list_models()
-        except ProviderError as exc:
-            return CatalogListing(models=[], public_catalog="unavailable", message=str(exc))
+        except Exception as exc:  # the SDK or its native runtime may fail in many ways
+            return CatalogListing(
+                models=[], public_catalog="unavailable", message=f"Foundry Local: {exc}"
+            )
 
     # -- configuring ---------------------------------------------------------------------
 
