@@ -323,8 +323,8 @@ class ModelService:
             elif row.provider == "foundry":
                 assert handle is not None
                 served = ServedModel(handle.model_id, handle.base_url, handle.pid)
-            else:
-                served = self._check_reachable(row)
+            else:  # the user's server: check it answers (status and logs say what happened)
+                served = self._start_locked(row, reason=f"Checking the service for run {run_id}")
         target = Target(
             name=row.id,
             endpoint=served.base_url,
