@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import signal
+from collections.abc import Callable
 
+import psutil
 import pytest
 
 from flperf.providers import DEMO_MODEL_ID
@@ -39,3 +41,48 @@ def test_a_killed_host_turns_its_model_to_error_with_the_reason(server: LiveServ
     assert server.post(f"/models/{model_id}/start").status_code == 200
     assert server.get(f"/models/{model_id}/health").json()["healthy"] is True
     assert server.post(f"/models/{model_id}/stop").json() == {"success": True}
+
+
+def _start_demo(server: LiveServer) -> tuple[str, int]:
+    if server.get("/system/health").json()["foundryLocal"] != "available":
+        pytest.skip("Foundry Local is not usable here")
+    model_id = server.post("/models", json={"alias": "demo", "model_id": DEMO_MODEL_ID}).json()[
+        "model"
+    ]["id"]
+    assert server.post(f"/models/{model_id}/start").status_code == 200
+    pid = next(m for m in server.get("/models").json()["models"] if m["id"] == model_id)["pid"]
+    return model_id, int(pid)
+
+
+def _gone(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+def test_a_clean_shutdown_stops_the_hosts_it_started(
+    backend_url: str, launch: Callable[[str], LiveServer]
+) -> None:
+    server = launch(backend_url)
+    model_id, pid = _start_demo(server)
+    assert not _gone(pid)
+    server.stop()
+    assert _gone(pid)
+    restarted = launch(backend_url)
+    model = next(m for m in restarted.get("/models").json()["models"] if m["id"] == model_id)
+    assert model["status"] == "stopped" and model["pid"] is None
+
+
+def test_after_a_crash_the_host_ends_and_its_model_shows_stopped(
+    backend_url: str, launch: Callable[[str], LiveServer]
+) -> None:
+    server = launch(backend_url)
+    model_id, pid = _start_demo(server)
+    server.kill()
+    wait_for(lambda: _gone(pid), timeout=15, what="the orphaned host to exit")
+    restarted = launch(backend_url)
+    model = next(m for m in restarted.get("/models").json()["models"] if m["id"] == model_id)
+    assert model["status"] == "stopped" and model["endpoint"] is None
+    logs = restarted.get(f"/models/{model_id}/logs").json()["logs"]
+    assert "no longer running" in logs[0]["message"]
