@@ -82,7 +82,7 @@ def test_json_output_has_run_results_and_every_request(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "Short Q&A" in done.stdout and "TTFT" in done.stdout
     doc = json.loads(out.read_text())
-    assert set(doc) == {"run", "results", "requests"}
+    assert set(doc) == {"run", "results", "requests", "samples"}
     assert doc["run"]["status"] == "completed" and doc["run"]["config"]["temperature"] == 0
     assert len(doc["requests"]) == 11
     for request in doc["requests"]:
