@@ -166,7 +166,9 @@ def routes(run_ids: list[str], rng: random.Random) -> dict[str, list[str]]:
     }
 
 
-def during_run(server: Any, samples: int, sim_config: SimConfig, concurrency: int) -> Any:
+def during_run(
+    server: Any, samples: int, sim_config: SimConfig, concurrency: int, trials: int = 1
+) -> Any:
     """Start a long run against the simulator; measure while it is in progress."""
     with start_simulator(sim_config) as sim, server.client() as client:
         model = client.post(
@@ -178,7 +180,7 @@ def during_run(server: Any, samples: int, sim_config: SimConfig, concurrency: in
             "/benchmarks/run",
             json={"modelIds": [model["id"]],
                   "config": {"iterations": 100_000, "concurrency": concurrency, "warmup": 0,
-                             "scenarios": ["Short Q&A"], "max_tokens": 32}},
+                             "trials": trials, "scenarios": ["Short Q&A"], "max_tokens": 32}},
         ).json()["runId"]  # fmt: skip
         wait_for(
             lambda: (
@@ -198,7 +200,10 @@ def during_run(server: Any, samples: int, sim_config: SimConfig, concurrency: in
         figures = {name: measure(client, p, samples) for name, p in paths.items()}
         done1 = client.get(f"/benchmarks/runs/{run_id}/status").json()["progress"]["done"]
         rate = (done1 - done0) / (time.perf_counter() - t0)
+        still = client.get(f"/benchmarks/runs/{run_id}/status").json()["status"] == "running"
         client.post(f"/benchmarks/runs/{run_id}/cancel")
+        if not still:
+            print("  (the run ended before the measurement did: figures are not all 'during')")
         return figures, rate
 
 
@@ -236,8 +241,12 @@ def main() -> None:
         live, rate = during_run(server, args.samples, realistic, concurrency=4)
         report(f"During a run ({rate:.0f} requests/s stored)", live, 50)
         results["during_run"] = {"requests_per_s": rate, "routes": live}
+        busy = SimConfig(model="sim-model", ttft_ms=5.0, itl_ms=0.2, output_tokens=32)
+        live, rate = during_run(server, args.samples, busy, concurrency=8, trials=2)
+        report(f"During a busy run ({rate:.0f} requests/s stored)", live, 50)
+        results["during_busy"] = {"requests_per_s": rate, "routes": live}
         flood = SimConfig(model="sim-model", output_tokens=32, tokens_per_chunk=8)
-        live, rate = during_run(server, args.samples, flood, concurrency=16)
+        live, rate = during_run(server, args.samples, flood, concurrency=16, trials=3)
         report(f"During a flood run ({rate:.0f} requests/s stored, instant simulator)", live, 50)
         results["during_flood"] = {"requests_per_s": rate, "routes": live}
     finally:

@@ -160,13 +160,15 @@ class ModelService:
         )
 
     def _update(self, model_id: str, **values: Any) -> ModelRow:
+        """Change a model's row; `updated_at` moves unless only the heartbeat changes."""
         with self._db.write() as session:
             row = get_model(session, model_id, include_deleted=True)
             if row is None:
                 raise NotFoundError(f"model {model_id!r} not found")
             for key, value in values.items():
                 setattr(row, key, value)
-            row.updated_at = time.time()
+            if set(values) != {"last_heartbeat"}:
+                row.updated_at = time.time()
             return row
 
     def start(self, model_id: str) -> StartView:
