@@ -155,6 +155,20 @@ def export_csv(run_id: str, services: ServicesDep) -> Response:
     return _download(text.encode("utf-8"), "text/csv; charset=utf-8", f"{run_id}.csv")
 
 
+@router.get(
+    "/runs/{run_id}/export/html",
+    response_class=Response,
+    responses={200: {"content": {"text/html": {}}, "description": "Self-contained HTML report"}},
+)
+def export_html(run_id: str, services: ServicesDep) -> Response:
+    """The run as one self-contained HTML report (charts included, no network needed)."""
+    from flperf.report.registry import exporter
+
+    html = exporter("html")
+    content = html.render_bytes(json_export(services.runs, run_id))
+    return _download(content, html.media_type, f"{run_id}.html")
+
+
 @router.get("/results", response_model=ResultsEnvelope)
 def list_results(
     services: ServicesDep,

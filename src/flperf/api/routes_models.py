@@ -16,6 +16,7 @@ from flperf.api.schemas import (
     ModelsEnvelope,
     Success,
 )
+from flperf.service.prompt_test import PromptTestBody, PromptTestView, run_prompt_test
 from flperf.service.views import HealthView, LoadView, ModelView, StartView
 
 router = APIRouter(prefix="/models", tags=["models"], responses=ERRORS)
@@ -90,3 +91,9 @@ def model_health(model_id: str, services: ServicesDep) -> HealthView:
 def model_logs(model_id: str, services: ServicesDep, limit: LogLimit = 100) -> LogsEnvelope:
     """The newest log records of the model's service (host output included), newest first."""
     return LogsEnvelope(logs=services.models.logs(model_id, limit))
+
+
+@router.post("/{model_id}/test", response_model=PromptTestView, responses=UNAVAILABLE)
+def test_prompt(model_id: str, body: PromptTestBody, services: ServicesDep) -> PromptTestView:
+    """Send one prompt (serving the model if needed); the reply with the engine's timings."""
+    return run_prompt_test(services.models, model_id, body)

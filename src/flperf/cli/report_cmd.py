@@ -29,9 +29,7 @@ def _from_store(run_id: str) -> dict[str, Any]:
 
     services = open_services(Settings.from_env(background=False))
     try:
-        document = json_export(services.runs, run_id)
-        document["samples"] = [s.model_dump(mode="json") for s in services.runs.samples(run_id)]
-        return document
+        return json_export(services.runs, run_id)
     except NotFoundError as exc:
         fail(str(exc))
     finally:
