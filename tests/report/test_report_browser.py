@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -10,23 +9,12 @@ from typing import Any
 import pytest
 
 from flperf.report.registry import render
+from tests.chromium import CHROMIUM, launch_chromium
 
 from .conftest import HOSTILE
 from .run_documents import MODELS, renamed
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 # For each plot: does it have an SVG, how many traces Plotly was given, how many trace groups
 # hold a drawn path (bar, box, marker or line), and how many points each trace computed.
@@ -45,11 +33,11 @@ _PLOT_STATE = """
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
+    if not CHROMIUM.exists():
         pytest.skip(f"headless Chromium is not installed at {CHROMIUM}")
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
     with sync_api.sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        instance = launch_chromium(playwright)
         yield instance
         instance.close()
 

@@ -2,34 +2,15 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from tests.api.server import LiveServer, start_server
+from tests.chromium import CHROMIUM, launch_chromium
 
-CHROMIUM = Path(os.environ.get("FLPERF_TEST_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 DESKTOP = {"width": 1280, "height": 800}
-
-
-def launch_chromium(playwright: object) -> Browser:
-    """Debian's Chromium (never a downloaded browser), headless."""
-    return playwright.chromium.launch(  # type: ignore[attr-defined,no-any-return]
-        executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
-    )
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

@@ -19,7 +19,8 @@ from playwright.sync_api import Page, expect, sync_playwright
 from flperf.sim.config import SimConfig
 from flperf.sim.process import start_simulator
 from tests.api.server import LiveServer, start_server, wait_for, wait_run_finished
-from tests.web.conftest import DESKTOP, launch_chromium
+from tests.chromium import launch_chromium
+from tests.web.conftest import DESKTOP
 
 DEMO_ID = "flperf-demo-generic-cpu:1"
 CONFIG: dict[str, Any] = {"iterations": 10, "warmup": 1, "concurrency": 2, "max_tokens": 64}
