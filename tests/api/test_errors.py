@@ -37,13 +37,39 @@ def model_id(server: LiveServer, sim: SimProcess) -> str:
     return str(response.json()["model"]["id"])
 
 
-def _id_routes(server: LiveServer) -> list[tuple[str, str]]:
-    """(method, path) of every route with a path parameter, from the server's OpenAPI."""
+def _minimal(schema: dict[str, Any], components: dict[str, Any]) -> Any:
+    """The smallest value a JSON schema accepts (required properties only)."""
+    if "$ref" in schema:
+        return _minimal(components[schema["$ref"].rsplit("/", 1)[1]], components)
+    if "default" in schema:
+        return schema["default"]
+    kind = schema.get("type")
+    if kind == "object":
+        props = schema.get("properties", {})
+        return {name: _minimal(props[name], components) for name in schema.get("required", [])}
+    if kind == "string":
+        return "x" * max(1, schema.get("minLength", 1))
+    if kind in ("integer", "number"):
+        return max(1, schema.get("minimum", 1))
+    if kind == "array":
+        return [_minimal(schema["items"], components)] * schema.get("minItems", 0)
+    if kind == "boolean":
+        return True
+    return None
+
+
+def _id_routes(server: LiveServer) -> list[tuple[str, str, Any]]:
+    """(method, path, a valid body or None) of every route with a path parameter."""
     schema = server.get("/openapi.json").json()
+    components = schema.get("components", {}).get("schemas", {})
     routes = []
     for path, operations in schema["paths"].items():
-        if "{" in path:
-            routes += [(method.upper(), path) for method in operations]
+        if "{" not in path:
+            continue
+        for method, operation in operations.items():
+            body = operation.get("requestBody", {}).get("content", {}).get("application/json")
+            example = _minimal(body["schema"], components) if body else None
+            routes.append((method.upper(), path, example))
     return routes
 
 
@@ -51,7 +77,7 @@ def _id_routes(server: LiveServer) -> list[tuple[str, str]]:
 def test_unknown_ids_answer_404_on_every_route(server: LiveServer, form: str) -> None:
     routes = _id_routes(server)
     assert len(routes) >= 15
-    for method, path in routes:
+    for method, path, body in routes:
         kind = "model" if path.startswith("/api/models") else "run"
         unknown = {
             "well-formed": UNKNOWN[kind],
@@ -59,7 +85,7 @@ def test_unknown_ids_answer_404_on_every_route(server: LiveServer, form: str) ->
             "other-kind": UNKNOWN["run" if kind == "model" else "model"],
         }[form]
         url = server.url + re.sub(r"\{[^}]+\}", unknown, path)
-        _error(httpx.request(method, url, timeout=30), 404)
+        _error(httpx.request(method, url, json=body, timeout=30), 404)
 
 
 def test_unknown_ids_in_queries_answer_404(server: LiveServer) -> None:

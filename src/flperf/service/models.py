@@ -137,7 +137,7 @@ class ModelService:
     def delete(self, model_id: str) -> None:
         """Remove a model from the list; its service is stopped, its results are kept."""
         row = self._row(model_id)
-        if row.status in ("running", "starting") and row.provider == "foundry":
+        if row.provider == "foundry" and self._handle(row.model_id) is not None:
             self.stop(model_id)
         with self._db.write() as session:
             current = get_model(session, model_id)
@@ -308,8 +308,10 @@ class ModelService:
 
     # -- for runs ------------------------------------------------------------------------
 
-    def ensure_serving(self, model_id: str, run_id: str) -> tuple[Target, bool]:
+    def ensure_serving(self, model_id: str, purpose: str) -> tuple[Target, bool]:
         """A benchmark target for the model, starting its service when needed.
+
+        `purpose` says what for in the logs (e.g. `run run_1a2b...`).
 
         Returns the target and whether this call started the service (the caller stops it
         after measuring). Raises `NotFoundError` / `UnavailableError` / `InvalidInputError`.
@@ -320,13 +322,13 @@ class ModelService:
             started = False
             handle = self._handle(row.model_id) if row.provider == "foundry" else None
             if row.provider == "foundry" and (handle is None or not handle.alive):
-                served = self._start_locked(row, reason=f"Starting service for run {run_id}")
+                served = self._start_locked(row, reason=f"Starting service for {purpose}")
                 started = True
             elif row.provider == "foundry":
                 assert handle is not None
                 served = ServedModel(handle.model_id, handle.base_url, handle.pid)
             else:  # the user's server: check it answers (status and logs say what happened)
-                served = self._start_locked(row, reason=f"Checking the service for run {run_id}")
+                served = self._start_locked(row, reason=f"Checking the service for {purpose}")
         target = Target(
             name=row.id,
             endpoint=served.base_url,

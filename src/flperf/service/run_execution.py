@@ -153,7 +153,7 @@ class RunExecution:
         per_model = planned_requests(self.suite, self.config)
         try:
             target, started_here = await asyncio.to_thread(
-                self._models.ensure_serving, model_id, self.run_id
+                self._models.ensure_serving, model_id, f"run {self.run_id}"
             )
         except ServiceError as exc:
             reason = f"model {alias} could not be started: {exc}"

@@ -160,14 +160,13 @@ class RunService:
         if len(set(ids)) != len(ids):
             raise InvalidInputError("modelIds", "a model id appears twice")
         try:
-            suite = get_suite(suite_name).select(run_config.scenarios)
+            suite = get_suite(suite_name)
         except WorkloadError as exc:
-            field = (
-                "config.scenarios"
-                if "scenario" in str(exc) and run_config.scenarios
-                else ("suiteName")
-            )
-            raise InvalidInputError(field, str(exc)) from None
+            raise InvalidInputError("suiteName", str(exc)) from None
+        try:
+            suite = suite.select(run_config.scenarios)
+        except WorkloadError as exc:
+            raise InvalidInputError("config.scenarios", str(exc)) from None
         per_model = planned_requests(suite, run_config)
         if per_model * len(ids) > MAX_REQUESTS_PER_RUN:
             raise InvalidInputError(
