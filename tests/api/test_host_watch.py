@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 from collections.abc import Callable
+from pathlib import Path
 
 import psutil
 import pytest
@@ -62,8 +63,9 @@ def _gone(pid: int) -> bool:
 
 
 def test_a_clean_shutdown_stops_the_hosts_it_started(
-    backend_url: str, launch: Callable[[str], LiveServer]
+    tmp_path: Path, launch: Callable[[str], LiveServer]
 ) -> None:
+    backend_url = f"sqlite:///{tmp_path / 'flperf.db'}"  # hosts do not depend on the database
     server = launch(backend_url)
     model_id, pid = _start_demo(server)
     assert not _gone(pid)
@@ -75,8 +77,9 @@ def test_a_clean_shutdown_stops_the_hosts_it_started(
 
 
 def test_after_a_crash_the_host_ends_and_its_model_shows_stopped(
-    backend_url: str, launch: Callable[[str], LiveServer]
+    tmp_path: Path, launch: Callable[[str], LiveServer]
 ) -> None:
+    backend_url = f"sqlite:///{tmp_path / 'flperf.db'}"
     server = launch(backend_url)
     model_id, pid = _start_demo(server)
     server.kill()

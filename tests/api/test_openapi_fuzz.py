@@ -25,7 +25,7 @@ from tests.bench.records_factory import make_record
 from tests.store.backends import BACKENDS, fresh_database_url
 from tests.store.seed import add_result, add_run, result
 
-EXAMPLES = 5
+EXAMPLES = 4
 
 
 @dataclass
