@@ -111,7 +111,13 @@ def test_several_clients_polling_see_one_consistent_story(
         last = answers[-1]
         assert last["progress"]["done"] == last["progress"]["total"] == 12
         finals.add(last["status"])
+        for answer in answers:
+            if answer["status"] == "running" and answer.get("current"):
+                current = answer["current"]
+                assert current["model_id"] == model_id and current["model_alias"] == "polled"
+                assert current["scenario"] in (None, "Short Q&A")
     assert finals == {"completed"}
+    assert any(a.get("eta_s") is not None and a["status"] == "running" for s in seen for a in s)
 
 
 def test_cancel_a_queued_and_a_running_run(server: LiveServer, slow_sim: SimProcess) -> None:
@@ -165,6 +171,7 @@ def test_sigkill_mid_run_keeps_every_completed_request(
         server = launch(backend_url)
         model_id = _add_model(server, sim, "crash")
         run_id = _start(server, model_id, iterations=1000, concurrency=concurrency, warmup=1)
+        queued = _start(server, model_id, iterations=5)
         wait_for(lambda: _stored(server, run_id) >= 12, what="stored requests", timeout=60)
         server.kill()
         completed = _completed_in_sim(sim)
@@ -187,6 +194,9 @@ def test_sigkill_mid_run_keeps_every_completed_request(
     assert result["tps"] > 0
     logs = restarted.get(f"/benchmarks/runs/{run_id}/logs").json()["logs"]
     assert any("Interrupted" in entry["message"] for entry in logs)
+    never_started = restarted.get(f"/benchmarks/runs/{queued}").json()["run"]
+    assert never_started["status"] == "interrupted" and "before" in never_started["error"]
+    assert _stored(restarted, queued) == 0
 
 
 def test_clean_shutdown_cancels_runs_instead_of_interrupting_them(
