@@ -117,7 +117,9 @@ def test_several_clients_polling_see_one_consistent_story(
                 assert current["model_id"] == model_id and current["model_alias"] == "polled"
                 assert current["scenario"] in (None, "Short Q&A")
     assert finals == {"completed"}
-    assert any(a.get("eta_s") is not None and a["status"] == "running" for s in seen for a in s)
+    running = [a for answers in seen for a in answers if a["status"] == "running"]
+    assert any(a.get("current") for a in running)
+    assert any(a.get("eta_s") is not None for a in running)
 
 
 def test_cancel_a_queued_and_a_running_run(server: LiveServer, slow_sim: SimProcess) -> None:
