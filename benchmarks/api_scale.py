@@ -246,7 +246,7 @@ def main() -> None:
         report(f"During a busy run ({rate:.0f} requests/s stored)", live, 50)
         results["during_busy"] = {"requests_per_s": rate, "routes": live}
         flood = SimConfig(model="sim-model", output_tokens=32, tokens_per_chunk=8)
-        live, rate = during_run(server, args.samples, flood, concurrency=16, trials=3)
+        live, rate = during_run(server, args.samples, flood, concurrency=16, trials=10)
         report(f"During a flood run ({rate:.0f} requests/s stored, instant simulator)", live, 50)
         results["during_flood"] = {"requests_per_s": rate, "routes": live}
     finally:

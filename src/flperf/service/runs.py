@@ -10,25 +10,18 @@ ended, they come from there. A poll therefore never sees a run go backwards.
 from __future__ import annotations
 
 import builtins
-import contextlib
-import logging
-import queue
-import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import CursorResult, Result, func, select, update
-from sqlalchemy.orm import undefer
+from sqlalchemy import func, select, update
 
-from flperf.bench import event_loop
-from flperf.bench.fingerprint import collect_fingerprint, workload_hash
+from flperf.bench.fingerprint import workload_hash
 from flperf.bench.records import RequestRecord
 from flperf.bench.run_config import RunConfig
-from flperf.bench.runner import RunStatus
-from flperf.bench.workload import Suite, WorkloadError, get_suite, list_suites, parse_suite
+from flperf.bench.workload import Suite, WorkloadError, get_suite, list_suites
 from flperf.service.errors import (
     ConflictError,
     InvalidInputError,
@@ -39,10 +32,10 @@ from flperf.service.logbook import Logbook
 from flperf.service.models import ModelService
 from flperf.service.recompute import recompute_results
 from flperf.service.run_execution import RunExecution, planned_requests
+from flperf.service.run_worker import RunWorker
 from flperf.service.views import (
     FINISHED_STATES,
     LogView,
-    ProgressView,
     ResultView,
     RunDetail,
     RunStatusView,
@@ -65,11 +58,10 @@ from flperf.store.runs_repo import (
     get_run,
     list_results,
     list_runs,
+    rowcount,
     run_results,
     runs_with_status,
 )
-
-log = logging.getLogger(__name__)
 
 MAX_MODELS_PER_RUN = 20
 MAX_REQUESTS_PER_RUN = 1_000_000
@@ -93,11 +85,6 @@ class RequestPage:
     total: int
 
 
-def _rowcount(result: Result[Any]) -> int:
-    """Rows an UPDATE changed."""
-    return int(cast(CursorResult[Any], result).rowcount)
-
-
 def _config_error(exc: ValidationError) -> InvalidInputError:
     err = exc.errors()[0]
     field = ".".join(str(p) for p in ("config", *err["loc"]))
@@ -119,13 +106,7 @@ class RunService:
         self._models = models
         self._logbook = logbook
         self._max_queued = max_queued
-        self._monitor_interval_s = monitor_interval_s
-        self._queue: queue.Queue[str | None] = queue.Queue()
-        self._lock = threading.Lock()
-        self._active: RunExecution | None = None
-        self._active_started = False
-        self._thread: threading.Thread | None = None
-        self._closing = False
+        self._worker = RunWorker(db, models, logbook, monitor_interval_s)
 
     # -- suites --------------------------------------------------------------------------
 
@@ -143,7 +124,7 @@ class RunService:
         config: RunConfig | Mapping[str, Any] | None = None,
     ) -> str:
         """Validate and queue a run; returns its id. Raises `InvalidInputError` naming the field."""
-        if self._closing:
+        if self._worker.closing:
             raise UnavailableError("the server is shutting down")
         if isinstance(config, RunConfig):
             run_config = config
@@ -218,17 +199,13 @@ class RunService:
                 None,
                 now,
             )
-        self._queue.put(run_id)
+        self._worker.submit(run_id)
         return run_id
 
     # -- reading -------------------------------------------------------------------------
 
     def _live(self, run_id: str) -> RunExecution | None:
-        with self._lock:
-            active = self._active
-            if active is not None and active.run_id == run_id and self._active_started:
-                return active
-        return None
+        return self._worker.live(run_id)
 
     def _view(self, row: RunRow) -> RunView:
         live = self._live(row.id)
@@ -367,9 +344,8 @@ class RunService:
         """Cancel a queued run at once, or stop a running one (what was measured is kept)."""
         self._row(run_id)
         for _ in range(3):  # the worker may take the run between two looks
-            with self._lock:
-                active = self._active
-            if active is not None and active.run_id == run_id:
+            active = self._worker.active(run_id)
+            if active is not None:
                 active.cancel()
                 self._logbook.run(run_id, "info", "Cancel requested")
                 return self.status(run_id)
@@ -382,7 +358,7 @@ class RunService:
 
     def _cancel_queued(self, run_id: str, message: str) -> bool:
         with self._db.write() as session:
-            changed = _rowcount(
+            changed = rowcount(
                 session.execute(
                     update(RunRow)
                     .where(RunRow.id == run_id, RunRow.status == "queued")
@@ -398,9 +374,8 @@ class RunService:
         row = self._row(run_id)
         if row.status == "queued":
             self._cancel_queued(run_id, "Cancelled: deleted")
-        with self._lock:
-            if self._active is not None and self._active.run_id == run_id:
-                raise ConflictError(f"run {run_id} is running; cancel it first")
+        if self._worker.active(run_id) is not None:
+            raise ConflictError(f"run {run_id} is running; cancel it first")
         with self._db.write() as session:
             current = get_run(session, run_id)
             if current is None:
@@ -444,109 +419,13 @@ class RunService:
 
     def start_worker(self) -> None:
         """Start the thread that measures queued runs."""
-        if self._thread is not None:
-            return
-        self._thread = threading.Thread(target=self._work, name="flperf-runs", daemon=True)
-        self._thread.start()
-
-    def _work(self) -> None:
-        while True:
-            run_id = self._queue.get()
-            if run_id is None or self._closing:
-                return
-            try:
-                self._execute(run_id)
-            except Exception as exc:  # the worker must survive anything one run does
-                log.exception("run %s failed in the worker", run_id)
-                self._fail_unfinished(run_id, f"{type(exc).__name__}: {exc}")
-
-    def _fail_unfinished(self, run_id: str, error: str) -> None:
-        """A run the worker could not handle ends `failed` (never stays queued or running)."""
-        with contextlib.suppress(Exception), self._db.write() as session:
-            row = get_run(session, run_id)
-            if row is not None and row.status in ("queued", "running"):
-                row.status = "failed"
-                row.error = error
-                row.completed_at = time.time()
-                add_log(session, "run", run_id, "error", f"Run failed: {error}")
-
-    def _execute(self, run_id: str) -> None:
-        with self._db.read() as session:
-            row = session.scalars(
-                select(RunRow).where(RunRow.id == run_id).options(undefer(RunRow.suite))
-            ).first()
-        if row is None or row.status != "queued":
-            return
-        execution = RunExecution(
-            row,
-            parse_suite(row.suite, f"run {run_id}"),
-            RunConfig.model_validate(row.config),
-            self._db,
-            self._models,
-            self._logbook,
-            self._monitor_interval_s,
-        )
-        with self._lock:
-            self._active, self._active_started = execution, False
-        try:
-            hardware = collect_fingerprint().model_dump(mode="json")
-            with self._db.write() as session:
-                changed = _rowcount(
-                    session.execute(
-                        update(RunRow)
-                        .where(RunRow.id == run_id, RunRow.status == "queued")
-                        .values(status="running", started_at=time.time(), hardware_info=hardware)
-                    )
-                )
-                if changed:
-                    add_log(session, "run", run_id, "info", "Run started")
-            if not changed:
-                return  # cancelled meanwhile
-            with self._lock:
-                self._active_started = True
-            self._finish(run_id, execution, *self._measure(execution))
-        finally:
-            with self._lock:
-                self._active, self._active_started = None, False
-
-    def _measure(self, execution: RunExecution) -> tuple[str, str | None]:
-        try:
-            outcome = event_loop.run(execution.run())
-        except Exception as exc:
-            log.exception("run %s failed", execution.run_id)
-            return "failed", f"{type(exc).__name__}: {exc}"
-        if outcome is RunStatus.CANCELLED:
-            return "cancelled", None
-        if execution.models_failed and len(execution.models_failed) == len(execution.model_ids):
-            return "failed", "no model could be started (see the run's logs)"
-        return "completed", None
-
-    def _finish(self, run_id: str, execution: RunExecution, status: str, error: str | None) -> None:
-        progress: ProgressView = execution.snapshot()[0]
-        with self._db.write() as session:
-            row = get_run(session, run_id)
-            if row is None:
-                return
-            row.status = status
-            row.error = error
-            row.completed_at = max(time.time(), row.started_at or 0.0)
-            row.requests_done = progress.done
-            level = "error" if status == "failed" else "info"
-            message = f"Run {status}" + (f": {error}" if error else "")
-            add_log(session, "run", run_id, level, message, {"requests_done": progress.done})
+        self._worker.start()
 
     def close(self, timeout_s: float = 30.0) -> None:
         """Shutdown: queued runs and the running one end `cancelled` (never `interrupted`)."""
-        self._closing = True
+        self._worker.closing = True
         with self._db.read() as session:
             queued = [r.id for r in runs_with_status(session, ("queued",))]
         for run_id in queued:
             self._cancel_queued(run_id, "Cancelled: the server shut down before it started")
-        with self._lock:
-            active = self._active
-        if active is not None:
-            active.cancel()
-            self._logbook.run(active.run_id, "info", "Cancelling: the server is shutting down")
-        self._queue.put(None)
-        if self._thread is not None:
-            self._thread.join(timeout_s)
+        self._worker.close(timeout_s)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import CursorResult, Result, delete, func, select
 from sqlalchemy.orm import Session
 
 from flperf.bench.metrics import ResultMetrics
@@ -14,6 +14,11 @@ from flperf.store.tables import ResultRow, RunRow, is_public_id, new_id
 
 SUMMARY_SCENARIO = "*"
 """Scenario name of the per-model result over all of a run's scenarios."""
+
+
+def rowcount(result: Result[Any]) -> int:
+    """Rows an UPDATE or DELETE changed."""
+    return int(cast(CursorResult[Any], result).rowcount)
 
 
 def get_run(session: Session, run_id: str) -> RunRow | None:
