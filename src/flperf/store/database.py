@@ -46,12 +46,16 @@ def _json_dumps(value: Any) -> str:
 JSON_CODEC: dict[str, Any] = {"json_serializer": _json_dumps, "json_deserializer": orjson.loads}
 """orjson for JSON columns: results and runs are read in bulk by list routes."""
 
+POOL: dict[str, Any] = {"pool_size": 10, "max_overflow": 40}
+"""Enough connections for the API's thread pool plus the run worker, writer and watcher."""
+
 
 def _sqlite_engine(url: str, immediate: bool) -> Engine:
     engine = create_engine(
         url,
         connect_args={"timeout": BUSY_TIMEOUT_S, "check_same_thread": False},
         **JSON_CODEC,
+        **POOL,
     )
 
     @event.listens_for(engine, "connect")
@@ -87,9 +91,7 @@ class Database:
             self.read_engine = _sqlite_engine(self.url, immediate=False)
             self.write_engine = _sqlite_engine(self.url, immediate=True)
         else:
-            self.read_engine = create_engine(
-                self.url, pool_pre_ping=True, pool_size=10, **JSON_CODEC
-            )
+            self.read_engine = create_engine(self.url, pool_pre_ping=True, **JSON_CODEC, **POOL)
             self.write_engine = self.read_engine
         self._reader = sessionmaker(self.read_engine, expire_on_commit=False)
         self._writer = sessionmaker(self.write_engine, expire_on_commit=False)
