@@ -11,7 +11,8 @@ import psutil
 import pytest
 
 from flperf.providers import DEMO_MODEL_ID
-from tests.api.server import LiveServer, wait_for
+from flperf.sim.process import SimProcess
+from tests.api.server import LiveServer, wait_for, wait_run_finished
 
 pytestmark = pytest.mark.foundry
 
@@ -89,3 +90,42 @@ def test_after_a_crash_the_host_ends_and_its_model_shows_stopped(
     assert model["status"] == "stopped" and model["endpoint"] is None
     logs = restarted.get(f"/models/{model_id}/logs").json()["logs"]
     assert "no longer running" in logs[0]["message"]
+
+
+def test_a_host_killed_mid_run_fails_that_model_and_the_run_finishes_the_others(
+    server: LiveServer, sim: SimProcess
+) -> None:
+    if server.get("/system/health").json()["foundryLocal"] != "available":
+        pytest.skip("Foundry Local is not usable here")
+    demo = server.post("/models", json={"alias": "killed-mid-run", "model_id": DEMO_MODEL_ID})
+    demo_id = demo.json()["model"]["id"]
+    other = server.post(
+        "/models",
+        json={"alias": "survivor", "model_id": "sim-model", "provider": "openai",
+              "endpoint": sim.url},
+    ).json()["model"]["id"]  # fmt: skip
+    body = {
+        "modelIds": [demo_id, other],
+        "config": {"iterations": 400, "warmup": 0, "max_tokens": 300,
+                   "scenarios": ["Long-form answer"]},
+    }  # fmt: skip
+    run_id = server.post("/benchmarks/run", json=body).json()["runId"]
+
+    def measuring_demo() -> dict[str, object] | None:
+        status = server.get(f"/benchmarks/runs/{run_id}/status").json()
+        current = status.get("current") or {}
+        done = status["progress"]["done"]
+        return status if current.get("model_id") == demo_id and done >= 5 else None
+
+    wait_for(measuring_demo, timeout=60, what="the run to measure the demo model")
+    pid = next(m for m in server.get("/models").json()["models"] if m["id"] == demo_id)["pid"]
+    os.kill(int(pid), signal.SIGKILL)
+
+    status = wait_run_finished(server, run_id, timeout=120)
+    assert status["status"] == "completed"
+    results = {r["model_id"]: r for r in server.get(f"/benchmarks/runs/{run_id}").json()["results"]}
+    killed, survivor = results[demo_id], results[other]
+    assert 0 < killed["error_rate"] < 100  # measured before the kill, failed after it
+    assert "connection" in killed["errors_by_kind"]
+    assert killed["successful_iterations"] >= 5
+    assert survivor["error_rate"] == 0 and survivor["successful_iterations"] == 400
