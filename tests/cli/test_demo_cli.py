@@ -61,3 +61,33 @@ def test_demo_refuses_a_port_taken_by_another_program(tmp_path: Path) -> None:
             timeout=60,
         )
     assert done.returncode == 2 and f"port {port} is taken" in done.stderr
+
+
+@pytest.mark.foundry
+def test_sigterm_to_the_demo_stops_the_server_and_hosts_it_started(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    port = _free_port()
+    env = dict(os.environ, FLPERF_HOME=str(tmp_path / "home"))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "flperf", "demo", "--port", str(port), "--iterations", "1"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert proc.stdout is not None
+    for line in proc.stdout:  # wait until it serves the UI
+        if "press Ctrl-C to stop" in line:
+            break
+    children = psutil.Process(proc.pid).children(recursive=True)
+    assert children, "the demo started a server (and a host)"
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=60) == 143
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and any(
+        c.is_running() and c.status() != "zombie" for c in children
+    ):
+        time.sleep(0.2)
+    assert not [c.pid for c in children if c.is_running() and c.status() != "zombie"]

@@ -8,6 +8,7 @@ same API a user or the browser would use.
 
 from __future__ import annotations
 
+import signal
 import socket
 import subprocess
 import sys
@@ -22,6 +23,7 @@ from flperf.cli.errors import EXIT_CANCELLED, fail
 from flperf.providers import DEMO_ALIAS, DEMO_MODEL_ID
 
 TERMINAL = ("completed", "failed", "cancelled", "interrupted")
+EXIT_TERMINATED = 143
 
 
 def _answers(client: Any) -> bool:
@@ -115,6 +117,8 @@ def demo(
     client = ApiClient(f"http://127.0.0.1:{port}/api")
     console = results_console()
     server = None
+    # A SIGTERM ends the demo like Ctrl-C does: through `finally`, which stops the server.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(EXIT_TERMINATED))
     if not _answers(client):
         if not _port_free(port):
             fail(f"port {port} is taken by another program; try `flperf demo --port {port + 1}`")
