@@ -12,13 +12,18 @@ from pathlib import Path
 import pytest
 
 from flperf.sim.config import SimConfig
-from flperf.sim.process import start_simulator
+from flperf.sim.process import SimProcess, start_simulator
 
 FLPERF = [sys.executable, "-m", "flperf"]
 
 
 def flperf(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*FLPERF, *args], capture_output=True, text=True, timeout=timeout)
+
+
+def bench_prompt(sim: SimProcess, *args: str) -> subprocess.CompletedProcess[str]:
+    """`flperf bench` of the one-word prompt "hi" against the simulator, plus `args`."""
+    return flperf("bench", "--endpoint", sim.url, "--model", "sim-model", "--prompt", "hi", *args)
 
 
 @pytest.mark.parametrize(
@@ -108,14 +113,8 @@ def test_json_output_has_run_results_and_every_request(tmp_path: Path) -> None:
 def test_no_stream_reports_null_ttft(tmp_path: Path) -> None:
     out = tmp_path / "run.json"
     with start_simulator(SimConfig(output_tokens=8)) as sim:
-        done = flperf(
-            "bench",
-            "--endpoint",
-            sim.url,
-            "--model",
-            "sim-model",
-            "--prompt",
-            "hi",
+        done = bench_prompt(
+            sim,
             "--iterations",
             "3",
             "--no-stream",
@@ -166,21 +165,9 @@ def test_ctrl_c_cancels_cleanly_and_still_writes_what_was_measured(tmp_path: Pat
 
 def test_missed_slo_exits_3_and_met_slo_exits_0(tmp_path: Path) -> None:
     with start_simulator(SimConfig(ttft_ms=30, output_tokens=4)) as sim:
-        common = [
-            "bench",
-            "--endpoint",
-            sim.url,
-            "--model",
-            "sim-model",
-            "--prompt",
-            "hi",
-            "--iterations",
-            "5",
-            "--warmup",
-            "0",
-        ]
-        missed = flperf(*common, "--slo", "ttft_p95_ms=5")
-        met = flperf(*common, "--slo", "ttft_p95_ms=5000", "--slo", "e2e_p50_ms=5000")
+        common = ["--iterations", "5", "--warmup", "0"]
+        missed = bench_prompt(sim, *common, "--slo", "ttft_p95_ms=5")
+        met = bench_prompt(sim, *common, "--slo", "ttft_p95_ms=5000", "--slo", "e2e_p50_ms=5000")
     assert missed.returncode == 3, missed.stderr
     assert "Service-level objectives" in missed.stdout and "NO" in missed.stdout
     assert met.returncode == 0, met.stderr
@@ -196,14 +183,8 @@ def test_bad_slo_is_rejected_naming_the_option() -> None:
 
 def test_trials_print_confidence_intervals() -> None:
     with start_simulator(SimConfig(ttft_ms=3, output_tokens=4, jitter=0.3)) as sim:
-        done = flperf(
-            "bench",
-            "--endpoint",
-            sim.url,
-            "--model",
-            "sim-model",
-            "--prompt",
-            "hi",
+        done = bench_prompt(
+            sim,
             "--iterations",
             "3",
             "--trials",
