@@ -11,6 +11,7 @@ from __future__ import annotations
 import builtins
 import threading
 import time
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -92,6 +93,30 @@ class ModelService:
         self._row(model_id)
         with self._db.read() as session:
             return [LogView.of(r) for r in list_logs(session, "service", model_id, limit)]
+
+    def fingerprint_facts(self, model_id: str) -> dict[str, Any]:
+        """What a run records about a model: exact variant, execution provider, files on disk."""
+        row = self._row(model_id, include_deleted=True)
+        facts: dict[str, Any] = {
+            "alias": row.alias,
+            "provider": row.provider,
+            "model_variant_id": row.model_id,
+        }
+        if row.provider != "foundry":
+            facts["endpoint"] = row.endpoint
+            return facts
+        try:
+            info = self._providers.foundry.get_model(row.model_id)
+        except Exception as exc:  # the catalog may be unreachable; the run still goes on
+            facts["detail"] = f"catalog lookup failed: {exc}"
+            return facts
+        facts.update(
+            model_variant_id=info.id,
+            execution_provider=info.execution_provider,
+            device=info.device,
+            model_file_size_mb=_folder_mib(info.path) if info.path else info.size_mb,
+        )
+        return facts
 
     def available(self) -> CatalogListing:
         """Foundry Local's catalog: local and demo models now, public ones from the cache."""
@@ -437,3 +462,12 @@ def _start_error(exc: Exception, message: str) -> Exception:
     if isinstance(exc, ProviderUnavailableError | EndpointUnreachableError | HostStartError):
         return UnavailableError(message)
     return UnavailableError(f"could not start the service: {message}")
+
+
+def _folder_mib(folder: str) -> float | None:
+    """Size of the model's files on disk, MiB (None when the folder cannot be read)."""
+    try:
+        files = [p for p in Path(folder).rglob("*") if p.is_file()]
+        return round(sum(p.stat().st_size for p in files) / (1024 * 1024), 3)
+    except OSError:
+        return None
