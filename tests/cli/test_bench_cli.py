@@ -238,6 +238,9 @@ def test_bench_starts_the_demo_model_through_a_real_host_and_stops_it(tmp_path: 
     assert done.returncode == 0, done.stderr
     doc = json.loads(out.read_text())
     assert doc["run"]["model_ids"] == ["flperf-demo"]
+    fingerprint = doc["run"]["hardware_info"]
+    assert fingerprint["model_variant_id"] == "flperf-demo-generic-cpu:1"
+    assert fingerprint["execution_provider"] and 0.5 < fingerprint["model_file_size_mb"] < 8
     assert all(r["status"] == "ok" for r in doc["requests"])
     assert all(r["output_tokens"] == 50 and r["token_source"] == "usage" for r in doc["requests"])
     after = {p.pid for p in psutil.Process().children(recursive=True)}

@@ -130,6 +130,19 @@ def collect_fingerprint(extra: Mapping[str, Any] | None = None) -> Fingerprint:
         return fingerprint.model_copy(update={"extra": {**given, **caller}})
 
 
+def run_fingerprint(models: Mapping[str, Mapping[str, Any]]) -> Fingerprint:
+    """The machine plus what each model of a run was (`extra.models`, keyed by model).
+
+    With a single model its variant id, execution provider and size also fill the
+    fingerprint's own fields.
+    """
+    extra: dict[str, Any] = {"models": {name: dict(facts) for name, facts in models.items()}}
+    if len(models) == 1:
+        only = next(iter(models.values()))
+        extra.update({key: only.get(key) for key in _CALLER_FIELDS})
+    return collect_fingerprint(extra)
+
+
 def _safe(probe: Callable[[], _T]) -> _T | None:
     try:
         return probe()

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlparse
 
 import typer
@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from flperf.bench import event_loop
-from flperf.bench.fingerprint import collect_fingerprint
+from flperf.bench.fingerprint import run_fingerprint
 from flperf.bench.run_config import RunConfig
 from flperf.bench.runner import Runner, RunOutcome, RunStatus, Target
 from flperf.bench.workload import (
@@ -157,7 +157,7 @@ def bench(
         chosen.select(config.scenarios)
     except WorkloadError as exc:
         fail(str(exc))
-    with _targets(model, endpoint, api_key, server_pid) as targets:
+    with _targets(model, endpoint, api_key, server_pid) as (targets, facts):
         outcome = run_with_progress(targets, chosen, config, quiet=quiet)
     console = results_console()
     names = ", ".join(t.name for t in targets)
@@ -179,7 +179,7 @@ def bench(
             "status": outcome.status.value,
             "started_at": outcome.started_at,
             "completed_at": outcome.completed_at,
-            "hardware_info": collect_fingerprint().model_dump(mode="json"),
+            "hardware_info": run_fingerprint(facts).model_dump(mode="json"),
         }
         samples = sample_rows(outcome.samples, outcome.ref_ns)
         document = run_document(run_info, outcome.results, outcome.records, samples)
@@ -199,14 +199,16 @@ def bench(
 @contextmanager
 def _targets(
     models: list[str], endpoint: str | None, api_key: str | None, pid: int | None
-) -> Iterator[list[Target]]:
+) -> Iterator[tuple[list[Target], dict[str, dict[str, Any]]]]:
     if endpoint is None:
-        with foundry_targets(models) as targets:
-            yield targets
+        with foundry_targets(models) as served:
+            yield served
         return
-    yield [
+    targets = [
         Target(name=m, endpoint=endpoint, served_model=m, api_key=api_key, pid=pid) for m in models
     ]
+    yield targets, {m: {"provider": "openai", "model_variant_id": m, "endpoint": endpoint}
+                    for m in models}  # fmt: skip
 
 
 def run_with_progress(

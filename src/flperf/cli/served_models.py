@@ -9,14 +9,19 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 from flperf.bench.runner import Target
 from flperf.cli.errors import fail
+from flperf.providers.local_models import folder_mib
 
 
 @contextmanager
-def foundry_targets(names: Sequence[str], start_timeout_s: float = 120.0) -> Iterator[list[Target]]:
-    """Start a host per Foundry model id or alias; yield their targets; stop them all at exit.
+def foundry_targets(
+    names: Sequence[str], start_timeout_s: float = 120.0
+) -> Iterator[tuple[list[Target], dict[str, dict[str, Any]]]]:
+    """Start a host per Foundry model id or alias; yield their targets and the facts a run's
+    fingerprint records about each (variant, execution provider, size); stop them all at exit.
 
     A model that cannot be started is reported on stderr and left out, so the others still run;
     when none can be started the command fails with the reasons.
@@ -26,6 +31,7 @@ def foundry_targets(names: Sequence[str], start_timeout_s: float = 120.0) -> Ite
 
     provider = FoundryProvider()
     targets: list[Target] = []
+    facts: dict[str, dict[str, Any]] = {}
     problems: list[str] = []
     try:
         for name in names:
@@ -39,6 +45,13 @@ def foundry_targets(names: Sequence[str], start_timeout_s: float = 120.0) -> Ite
                 problems.append(f"{name}: {first_line}")
                 print(f"warning: cannot start {name}: {first_line}", file=sys.stderr)
                 continue
+            facts[info.alias or name] = {
+                "provider": "foundry",
+                "model_variant_id": info.id,
+                "execution_provider": info.execution_provider,
+                "device": info.device,
+                "model_file_size_mb": folder_mib(info.path) if info.path else info.size_mb,
+            }
             targets.append(
                 Target(
                     name=info.alias or name,
@@ -49,6 +62,6 @@ def foundry_targets(names: Sequence[str], start_timeout_s: float = 120.0) -> Ite
             )
         if not targets:
             fail("no model could be started (" + "; ".join(problems) + ")")
-        yield targets
+        yield targets, facts
     finally:
         provider.close()

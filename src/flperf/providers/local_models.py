@@ -226,3 +226,12 @@ def describe(model: Any, source: ModelSource | None = None) -> CatalogModel:
         cached=cached,
         path=path,
     )
+
+
+def folder_mib(folder: str | Path) -> float | None:
+    """Size of a model's files on disk, MiB (None when the folder cannot be read)."""
+    try:
+        files = [p for p in Path(folder).rglob("*") if p.is_file()]
+        return round(sum(p.stat().st_size for p in files) / (1024 * 1024), 3)
+    except OSError:
+        return None

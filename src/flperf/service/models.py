@@ -11,7 +11,6 @@ from __future__ import annotations
 import builtins
 import threading
 import time
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -28,6 +27,7 @@ from flperf.providers import (
     ProviderUnavailableError,
     ServedModel,
 )
+from flperf.providers.local_models import folder_mib
 from flperf.providers.openai import normalize_base_url
 from flperf.service.errors import (
     ConflictError,
@@ -114,7 +114,7 @@ class ModelService:
             model_variant_id=info.id,
             execution_provider=info.execution_provider,
             device=info.device,
-            model_file_size_mb=_folder_mib(info.path) if info.path else info.size_mb,
+            model_file_size_mb=folder_mib(info.path) if info.path else info.size_mb,
         )
         return facts
 
@@ -462,12 +462,3 @@ def _start_error(exc: Exception, message: str) -> Exception:
     if isinstance(exc, ProviderUnavailableError | EndpointUnreachableError | HostStartError):
         return UnavailableError(message)
     return UnavailableError(f"could not start the service: {message}")
-
-
-def _folder_mib(folder: str) -> float | None:
-    """Size of the model's files on disk, MiB (None when the folder cannot be read)."""
-    try:
-        files = [p for p in Path(folder).rglob("*") if p.is_file()]
-        return round(sum(p.stat().st_size for p in files) / (1024 * 1024), 3)
-    except OSError:
-        return None

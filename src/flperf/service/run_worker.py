@@ -9,13 +9,12 @@ import logging
 import queue
 import threading
 import time
-from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import undefer
 
 from flperf.bench import event_loop
-from flperf.bench.fingerprint import Fingerprint, collect_fingerprint
+from flperf.bench.fingerprint import Fingerprint, run_fingerprint
 from flperf.bench.run_config import RunConfig
 from flperf.bench.runner import RunStatus
 from flperf.bench.workload import parse_suite
@@ -148,17 +147,7 @@ class RunWorker:
 
     def _fingerprint(self, model_ids: list[str]) -> Fingerprint:
         """The machine, plus each model's variant, execution provider and size on disk."""
-        models = {model_id: self._models.fingerprint_facts(model_id) for model_id in model_ids}
-        extra: dict[str, Any] = {"models": models}
-        if len(models) == 1:  # the fingerprint's own fields describe the single model
-            only = next(iter(models.values()))
-            extra.update(
-                {
-                    k: only.get(k)
-                    for k in ("execution_provider", "model_variant_id", "model_file_size_mb")
-                }
-            )
-        return collect_fingerprint(extra)
+        return run_fingerprint({m: self._models.fingerprint_facts(m) for m in model_ids})
 
     def _measure(self, execution: RunExecution) -> tuple[str, str | None]:
         try:
