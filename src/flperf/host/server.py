@@ -1,8 +1,8 @@
 """The host's HTTP side: OpenAI-compatible routes over one `ChatEngine` (aiohttp).
 
-Each request runs in its own worker thread; streamed text crosses to the event loop as it
-comes (one ``call_soon_threadsafe`` per piece) and everything already waiting is written in
-one go. A client that goes away cancels its generation at the next write.
+Each request runs in its own worker thread. Until the response headers are out, streamed text
+crosses to the event loop (one wake-up per batch); after that the worker writes each piece to
+the socket itself (`flperf.host.direct_stream`). A client that goes away cancels generation.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import orjson
 from aiohttp import web
 
 from flperf.host.chat_params import BadRequest, ChatParams, parse_chat_request
+from flperf.host.direct_stream import DirectSink
 from flperf.host.engine import Cancel, ChatEngine, Generation, GenerationError
 from flperf.host.openai_wire import DONE_EVENT, ChunkEncoder, completion_body, error_body
 
@@ -72,6 +73,14 @@ class _Mailbox:
     def _wake(self) -> None:
         self._wake_pending = False
         self._ready.set()
+
+    def drain_texts(self) -> list[str]:
+        """The text waiting now (up to the end marker), without waiting."""
+        texts: list[str] = []
+        while self._items and isinstance(head := self._items[0], str):
+            self._items.popleft()
+            texts.append(head)
+        return texts
 
     async def take(self) -> list[str | _End]:
         """Everything waiting, at least one item."""
@@ -187,10 +196,13 @@ class HostApp:
         self, request: web.Request, params: ChatParams, cancel: Cancel
     ) -> web.StreamResponse:
         mailbox = _Mailbox(asyncio.get_running_loop())
+        completion_id = f"chatcmpl-{uuid.uuid4().hex}"
+        encoder = ChunkEncoder(completion_id, int(time.time()), self.engine.model_id)
+        sink = DirectSink(encoder.content, mailbox.put, cancel)
 
         def work() -> None:
             try:
-                end = _End(self.engine.stream(params, mailbox.put, cancel), None)
+                end = _End(self.engine.stream(params, sink.emit, cancel), None)
             except BaseException as exc:  # handed to the event loop, which reports it
                 end = _End(None, exc)
             mailbox.put(end)
@@ -201,8 +213,6 @@ class HostApp:
         if isinstance(first, _End) and first.error is not None:
             status = 400 if isinstance(first.error, GenerationError) else 500
             return _error(status, str(first.error))
-        completion_id = f"chatcmpl-{uuid.uuid4().hex}"
-        encoder = ChunkEncoder(completion_id, int(time.time()), self.engine.model_id)
         response = web.StreamResponse(
             headers={
                 "Content-Type": "text/event-stream",
@@ -210,14 +220,19 @@ class HostApp:
                 "X-Request-Id": completion_id,
             }
         )
+        if request.version >= (1, 1):
+            response.enable_chunked_encoding()  # explicit: direct writes frame their own chunks
         await response.prepare(request)
         events = [encoder.role()]
         sent = 0
+        direct = False
         try:
             while True:
                 ended = False
                 for item in batch:
                     if isinstance(item, _End):
+                        if sink.broken:
+                            raise ConnectionResetError("the client went away")
                         events.extend(self._ending(encoder, item, params.include_usage))
                         ended = True
                     else:
@@ -227,10 +242,16 @@ class HostApp:
                 if ended:
                     break
                 events.clear()
+                if not direct and (fd := _idle_socket_fd(request)) is not None:
+                    sink.go_direct(fd, response.chunked, mailbox.drain_texts)
+                    direct = True
                 batch = await mailbox.take()
         except (ConnectionError, asyncio.CancelledError):
             cancel.set()
-            log.info("client went away after %d streamed piece(s); generation cancelled", sent)
+            log.info(
+                "client went away after %d streamed piece(s); generation cancelled",
+                sent + sink.sent,
+            )
             raise
         await response.write_eof()
         return response
@@ -244,3 +265,12 @@ class HostApp:
             events.append(encoder.usage(end.result.prompt_tokens, end.result.completion_tokens))
         events.append(DONE_EVENT)
         return events
+
+
+def _idle_socket_fd(request: web.Request) -> int | None:
+    """The connection's socket when asyncio has nothing buffered for it (else None)."""
+    transport = request.transport
+    if transport is None or transport.get_write_buffer_size() != 0:
+        return None
+    sock = transport.get_extra_info("socket")
+    return None if sock is None else int(sock.fileno())
