@@ -12,7 +12,6 @@ import json
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from importlib import resources
 from typing import Any
 
 import jinja2
@@ -21,6 +20,7 @@ import flperf
 from flperf.bench.fingerprint import workload_hash
 from flperf.bench.metrics import ResultMetrics, Summary
 from flperf.bench.monitor import MonitorSummary
+from flperf.plotly_asset import plotly_js_path
 from flperf.report.charts import build_charts
 from flperf.report.context import (
     config_line,
@@ -53,17 +53,10 @@ SMALL_SAMPLE_NOTE = "tail computed from fewer than 20 requests"
 _SUMMARY_STATS = ("n", "mean", "stdev", "min", "p50", "p90", "p95", "p99", "max")
 
 
-class PlotlyBundleError(RuntimeError):
-    """The installed `plotly` package does not ship `plotly.min.js`."""
-
-
 @functools.cache
 def plotly_bundle() -> str:
     """`plotly.min.js` from the installed `plotly` package, safe to inline in a script element."""
-    try:
-        text = (resources.files("plotly") / "package_data" / "plotly.min.js").read_text("utf-8")
-    except (ModuleNotFoundError, FileNotFoundError) as exc:
-        raise PlotlyBundleError("the HTML report needs the `plotly` package installed") from exc
+    text = plotly_js_path().read_text("utf-8")  # raises PlotlyMissingError without plotly
     return text.replace("</script", "<\\/script").replace("</SCRIPT", "<\\/SCRIPT")
 
 

@@ -2,25 +2,12 @@
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
+
+from flperf.plotly_asset import PlotlyMissingError, plotly_js_path
 
 WEB_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = WEB_DIR / "templates"
 STATIC_DIR = WEB_DIR / "static"
 
-
-class PlotlyMissingError(RuntimeError):
-    """The `plotly` package (which ships `plotly.min.js`) is not installed."""
-
-
-def plotly_js_path() -> Path:
-    """Path of `plotly.min.js` inside the installed `plotly` Python package."""
-    try:
-        bundle = resources.files("plotly") / "package_data" / "plotly.min.js"
-    except ModuleNotFoundError as exc:
-        raise PlotlyMissingError("install the `plotly` package to get charts") from exc
-    path = Path(str(bundle))
-    if not path.is_file():
-        raise PlotlyMissingError(f"plotly is installed but {path} is missing")
-    return path
+__all__ = ["STATIC_DIR", "TEMPLATES_DIR", "WEB_DIR", "PlotlyMissingError", "plotly_js_path"]
