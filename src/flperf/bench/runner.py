@@ -92,8 +92,10 @@ class _Phase:
     plans: list[RequestPlan]
 
 
-def _plan_phases(targets: Sequence[Target], suite: Suite, config: RunConfig) -> Iterator[_Phase]:
-    index = 0
+def _plan_phases(
+    targets: Sequence[Target], suite: Suite, config: RunConfig, first_index: int
+) -> Iterator[_Phase]:
+    index = first_index
     for target in targets:
         for scenario in suite.scenarios:
             max_tokens = config.max_tokens or scenario.max_tokens
@@ -140,6 +142,8 @@ class Runner:
         on_record: Callable[[RequestRecord], None] | None = None,
         on_progress: Callable[[Progress], None] | None = None,
         monitor_interval_s: float | None = 0.25,
+        ref_ns: int | None = None,
+        first_index: int = 0,
     ) -> None:
         if not targets:
             raise ValueError("a run needs at least one model")
@@ -147,8 +151,10 @@ class Runner:
         self.suite = suite.select(config.scenarios)
         self.config = config
         self.records: list[RequestRecord] = []
-        self.ref_ns = perf_counter_ns()
-        phases = list(_plan_phases(self.targets, self.suite, config))
+        # Records' times are offsets from `ref_ns` and their indexes start at `first_index`, so a
+        # caller measuring models with several runners can put them all on one run's axes.
+        self.ref_ns = perf_counter_ns() if ref_ns is None else ref_ns
+        phases = list(_plan_phases(self.targets, self.suite, config, first_index))
         self._phases = phases
         self.progress = Progress(total=sum(len(p.plans) for p in phases))
         self._on_record = on_record

@@ -9,12 +9,10 @@ with `error` set (error_rate 100) and log records; the other models still run.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import threading
 from time import perf_counter_ns
 
 from flperf.bench.metrics import ResultMetrics, aggregate
-from flperf.bench.records import RequestRecord
 from flperf.bench.run_config import RunConfig
 from flperf.bench.runner import Runner, RunStatus
 from flperf.bench.workload import Suite
@@ -166,15 +164,15 @@ class RunExecution:
             return RunStatus.COMPLETED
         if started_here:
             self._logbook.run(self.run_id, "info", f"Started {alias} for this run")
-        rebase = _Rebase(writer, index_offset=position * per_model)
         runner = Runner(
             [target],
             self.suite,
             self.config,
-            on_record=rebase,
+            on_record=writer.add,
             monitor_interval_s=self._monitor_interval_s,
+            ref_ns=ref_ns,
+            first_index=position * per_model,
         )
-        rebase.shift_ms = (runner.ref_ns - ref_ns) / 1e6
         with self._lock:
             self._runner = runner
         if self.cancelled:
@@ -232,24 +230,3 @@ class RunExecution:
             self._logbook.run(self.run_id, "info", f"Stopped {alias} (started for this run)")
         except ServiceError as exc:
             self._logbook.run(self.run_id, "warning", f"Could not stop {alias}: {exc}")
-
-
-class _Rebase:
-    """Moves one model's records onto the run's index sequence and time axis, then stores them."""
-
-    def __init__(self, writer: RecordWriter, index_offset: int) -> None:
-        self.writer = writer
-        self.index_offset = index_offset
-        self.shift_ms = 0.0
-
-    def __call__(self, record: RequestRecord) -> None:
-        shift = self.shift_ms
-        self.writer.add(
-            dataclasses.replace(
-                record,
-                index=record.index + self.index_offset,
-                scheduled_ms=record.scheduled_ms + shift,
-                start_ms=record.start_ms + shift,
-                end_ms=record.end_ms + shift,
-            )
-        )
