@@ -111,3 +111,21 @@ def test_recomputed_results_equal_aggregates_of_the_stored_records(db: Database)
         assert row.metrics == want.model_dump(mode="json")
         assert row.model_alias == ("a" if row.model_id == m1 else "b")
     assert [r.error for r in rows if r.error is not None] == ["kept as is"]
+
+
+def test_recomputed_results_keep_the_runs_slo_verdicts(db: Database) -> None:
+    m1 = "model_0000000000000001"
+    config = {"iterations": 2, "slos": ["ttft_p95_ms=150", "e2e_p50_ms=10"]}
+    run_id = add_run(db, "running", model_ids=[m1], config=config)
+    records = [make_record(index=i, model=m1, scenario="x", ttft_ms=100.0) for i in range(2)]
+    with db.write() as session:
+        insert_records(session, run_id, records)
+    with db.write() as session:
+        run = get_run(session, run_id)
+        assert run is not None
+        recompute_results(session, run)
+    with db.read() as session:
+        (scenario, _summary) = run_results(session, run_id)
+    verdicts = [s["met"] for s in scenario.metrics["slo_results"]]
+    assert verdicts == [True, False]
+    assert scenario.metrics["goodput"] == 0.0

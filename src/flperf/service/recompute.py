@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from flperf.bench.metrics import aggregate_run
 from flperf.bench.records import RequestRecord
 from flperf.bench.resources import attach_resources
+from flperf.bench.run_config import RunConfig
 from flperf.service.run_execution import POSITIONS_PER_MODEL
 from flperf.store.requests_repo import load_records, load_samples
 from flperf.store.runs_repo import result_row
@@ -19,6 +20,7 @@ def recompute_results(session: Session, run: RunRow) -> int:
 
     Rows of models that could not start (`error` set) are kept. Returns the results written.
     """
+    slos = RunConfig.model_validate(run.config).parsed_slos()
     records = load_records(session, run.id)
     samples = load_samples(session, run.id)  # on the run's time axis, origin 0
     by_model: dict[str, list[RequestRecord]] = {}
@@ -32,7 +34,7 @@ def recompute_results(session: Session, run: RunRow) -> int:
         mine = by_model.get(model_id)
         if not mine:
             continue
-        results = attach_resources(aggregate_run(mine), mine, samples, 0)
+        results = attach_resources(aggregate_run(mine, slos), mine, samples, 0)
         alias = run.model_aliases.get(model_id)
         for i, result in enumerate(results):
             session.add(result_row(run.id, position * POSITIONS_PER_MODEL + i, result, alias))
