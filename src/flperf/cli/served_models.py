@@ -13,7 +13,6 @@ from typing import Any
 
 from flperf.bench.runner import Target
 from flperf.cli.errors import fail
-from flperf.providers.local_models import folder_mib
 
 
 @contextmanager
@@ -45,13 +44,7 @@ def foundry_targets(
                 problems.append(f"{name}: {first_line}")
                 print(f"warning: cannot start {name}: {first_line}", file=sys.stderr)
                 continue
-            facts[info.alias or name] = {
-                "provider": "foundry",
-                "model_variant_id": info.id,
-                "execution_provider": info.execution_provider,
-                "device": info.device,
-                "model_file_size_mb": folder_mib(info.path) if info.path else info.size_mb,
-            }
+            facts[info.alias or name] = info.run_facts()
             targets.append(
                 Target(
                     name=info.alias or name,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -31,6 +31,18 @@ class CatalogModel(BaseModel):
         default=False, description="The files are on this machine (downloaded or local)."
     )
     path: str | None = Field(default=None, description="Model folder, when on this machine.")
+
+    def run_facts(self) -> dict[str, Any]:
+        """What a run's fingerprint records about this model: variant, EP, device, size (MiB)."""
+        from flperf.providers.local_models import folder_mib  # it imports this module
+
+        return {
+            "provider": "foundry",
+            "model_variant_id": self.id,
+            "execution_provider": self.execution_provider,
+            "device": self.device,
+            "model_file_size_mb": folder_mib(self.path) if self.path else self.size_mb,
+        }
 
 
 class CatalogListing(BaseModel):

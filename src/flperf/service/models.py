@@ -27,7 +27,6 @@ from flperf.providers import (
     ProviderUnavailableError,
     ServedModel,
 )
-from flperf.providers.local_models import folder_mib
 from flperf.providers.openai import normalize_base_url
 from flperf.service.errors import (
     ConflictError,
@@ -110,13 +109,7 @@ class ModelService:
         except Exception as exc:  # the catalog may be unreachable; the run still goes on
             facts["detail"] = f"catalog lookup failed: {exc}"
             return facts
-        facts.update(
-            model_variant_id=info.id,
-            execution_provider=info.execution_provider,
-            device=info.device,
-            model_file_size_mb=folder_mib(info.path) if info.path else info.size_mb,
-        )
-        return facts
+        return {**facts, **info.run_facts()}
 
     def available(self) -> CatalogListing:
         """Foundry Local's catalog: local and demo models now, public ones from the cache."""
