@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
+from csv import DictReader
 from pathlib import Path
 
 import pytest
@@ -62,7 +64,9 @@ def test_report_writes_html_markdown_and_csv(run_json: Path, tmp_path: Path) -> 
     page = html.read_text()
     assert "<html" in page and "Math reasoning" in page and 'src="http' not in page
     assert "| Short Q&A |" in md.read_text()
-    assert csv.read_text().splitlines()[0].startswith("id,") or "scenario" in csv.read_text()
+    rows = list(DictReader(io.StringIO(csv.read_text())))
+    assert [r["scenario"] for r in rows] == ["Short Q&A", "Math reasoning", "*"]
+    assert all(r["model"] == "sim-model" and float(r["tps"]) > 0 for r in rows)
 
 
 def test_report_without_outputs_prints_markdown(run_json: Path) -> None:
