@@ -46,7 +46,7 @@ def engine_errors(url: str, concurrency: int, requests: int, log_of: Any) -> dic
         {"name": "acc", "scenarios": [{"name": "acc", "prompt": "hi", "max_tokens": TOKENS}]}
     )
     runner = Runner(
-        [Target(name="sim", endpoint=url, served_model="sim-model")],
+        Target(name="sim", endpoint=url, served_model="sim-model"),
         suite,
         RunConfig(iterations=requests, concurrency=concurrency, warmup=0, timeout=60_000),
     )

@@ -35,7 +35,7 @@ def measure_engine(url: str, requests: int, concurrency: int) -> tuple[float, fl
         {"name": "cap", "scenarios": [{"name": "cap", "prompt": "hi", "max_tokens": TOKENS}]}
     )
     runner = Runner(
-        [Target(name="sim", endpoint=url, served_model="sim-model")],
+        Target(name="sim", endpoint=url, served_model="sim-model"),
         suite,
         RunConfig(iterations=requests, concurrency=concurrency, warmup=0),
     )

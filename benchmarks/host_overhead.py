@@ -65,7 +65,7 @@ def over_http(
         }
     )
     runner = Runner(
-        [Target(name="host", endpoint=url, served_model=model, pid=pid)],
+        Target(name="host", endpoint=url, served_model=model, pid=pid),
         suite,
         RunConfig(iterations=requests, warmup=0, temperature=0),
         monitor_interval_s=None,

@@ -65,7 +65,7 @@ def test_a_model_that_cannot_start_is_recorded_and_the_others_still_run(
     detail = _run(server, [dead, alive], **SHORT)
     run = detail["run"]
     assert run["status"] == "completed"
-    assert run["progress"]["done"] == run["progress"]["total"] == 8
+    assert run["progress_detail"]["done"] == run["progress_detail"]["total"] == 8
     by_model = {r["model_id"]: r for r in detail["results"]}
     assert by_model[dead]["error_rate"] == 100 and by_model[dead]["tps"] is None
     assert "could not be started" in by_model[dead]["error"]

@@ -114,7 +114,7 @@ def test_a_host_killed_mid_run_fails_that_model_and_the_run_finishes_the_others(
     def measuring_demo() -> dict[str, object] | None:
         status = server.get(f"/benchmarks/runs/{run_id}/status").json()
         current = status.get("current") or {}
-        done = status["progress"]["done"]
+        done = status["progress_detail"]["done"]
         return status if current.get("model_id") == demo_id and done >= 5 else None
 
     wait_for(measuring_demo, timeout=60, what="the run to measure the demo model")

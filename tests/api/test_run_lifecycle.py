@@ -90,7 +90,8 @@ def test_several_clients_polling_see_one_consistent_story(
                     status = client.get(f"/benchmarks/runs/{run_id}/status").json()
                     into.append(status)
                     run = client.get(f"/benchmarks/runs/{run_id}").json()["run"]
-                    into.append({"status": run["status"], "progress": run["progress"]})
+                    detail = run["progress_detail"]
+                    into.append({"status": run["status"], "progress_detail": detail})
                     if status["status"] not in ("queued", "running"):
                         return
         except BaseException as exc:
@@ -107,9 +108,10 @@ def test_several_clients_polling_see_one_consistent_story(
         assert len(answers) >= 4
         for before, after in itertools.pairwise(answers):
             assert ORDER[after["status"]] >= ORDER[before["status"]], (before, after)
-            assert after["progress"]["done"] >= before["progress"]["done"], (before, after)
+            done_before = before["progress_detail"]["done"]
+            assert after["progress_detail"]["done"] >= done_before, (before, after)
         last = answers[-1]
-        assert last["progress"]["done"] == last["progress"]["total"] == 12
+        assert last["progress_detail"]["done"] == last["progress_detail"]["total"] == 12
         finals.add(last["status"])
         for answer in answers:
             if answer["status"] == "running" and answer.get("current"):
@@ -134,7 +136,7 @@ def test_cancel_a_queued_and_a_running_run(server: LiveServer, slow_sim: SimProc
     final = wait_run_finished(server, running)
     assert final["status"] == "cancelled"
     stored = _stored(server, running)
-    assert 3 <= stored < 500 and final["progress"]["done"] == stored
+    assert 3 <= stored < 500 and final["progress_detail"]["done"] == stored
     (result,) = server.get(f"/benchmarks/runs/{running}").json()["results"]
     assert result["tps"] > 0  # what was measured before the cancel is kept
 
@@ -187,7 +189,7 @@ def test_sigkill_mid_run_keeps_every_completed_request(
     # In flight when killed: up to `concurrency` requests, plus those finished within the
     # writer's 50 ms batching window (at ~90 ms per request, at most one per slot).
     assert completed - 2 * concurrency <= stored <= sent
-    assert detail["run"]["progress"]["done"] == stored
+    assert detail["run"]["progress_detail"]["done"] == stored
     (result,) = detail["results"]
     assert (
         result["requests_attempted"] + result["warmup_requests"] + result["requests_cancelled"]

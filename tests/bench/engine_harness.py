@@ -28,7 +28,7 @@ def run_against(
 ) -> tuple[Runner, RunOutcome]:
     """Benchmark the simulator; returns the runner (for its clock reference) and the outcome."""
     runner = Runner(
-        [Target(name="sim", endpoint=sim.url + "/v1", served_model="sim-model")],
+        Target(name="sim", endpoint=sim.url + "/v1", served_model="sim-model"),
         suite or one_scenario_suite(),
         config,
     )

@@ -151,7 +151,7 @@ def test_cancel_stops_in_flight_requests_promptly_and_keeps_results() -> None:
 
     with start_simulator(SimConfig(ttft_ms=5, itl_ms=50, output_tokens=200)) as sim:
         runner = Runner(
-            [Target(name="sim", endpoint=sim.url, served_model="sim-model")],
+            Target(name="sim", endpoint=sim.url, served_model="sim-model"),
             one_scenario_suite(max_tokens=200),
             RunConfig(iterations=50, concurrency=4, warmup=0),
         )
@@ -160,7 +160,7 @@ def test_cancel_stops_in_flight_requests_promptly_and_keeps_results() -> None:
         began = time.monotonic()
         outcome = event_loop.run(runner.run())
         elapsed = time.monotonic() - began
-    assert outcome.status == "cancelled"
+    assert outcome.cancelled
     assert elapsed < 2.5  # each request alone would take 10 s
     cancelled = [r for r in outcome.records if r.status is Status.CANCELLED]
     assert len(cancelled) == 4
@@ -169,20 +169,22 @@ def test_cancel_stops_in_flight_requests_promptly_and_keeps_results() -> None:
 
 
 def test_unreachable_model_becomes_connection_errors_not_a_crash() -> None:
-    from flperf.bench import event_loop
-    from flperf.bench.runner import Runner, Target
+    from flperf.bench.document_sink import measure_to_document
+    from flperf.bench.runner import Target
+    from flperf.bench.session import StaticServing
 
     with start_simulator(SimConfig(output_tokens=4)) as sim:
-        runner = Runner(
+        serving = StaticServing(
             [
                 Target(name="dead", endpoint="http://127.0.0.1:9", served_model="x"),
                 Target(name="sim", endpoint=sim.url, served_model="sim-model"),
-            ],
-            one_scenario_suite(),
-            RunConfig(iterations=3, warmup=0),
+            ]
         )
-        outcome = event_loop.run(runner.run())
-    by_model = {r.model_id: r for r in outcome.results if r.scenario == "*"}
+        document = measure_to_document(
+            serving.models, one_scenario_suite(), RunConfig(iterations=3, warmup=0), serving
+        )
+    assert document.run.status == "completed"
+    by_model = {r.model_id: r for r in document.results if r.scenario == "*"}
     assert by_model["dead"].error_rate == 100 and by_model["dead"].errors_by_kind == {
         "connection": 3
     }
@@ -195,7 +197,7 @@ def test_results_carry_the_server_process_resources_over_their_window() -> None:
 
     with start_simulator(SimConfig(ttft_ms=2, itl_ms=1, output_tokens=64)) as sim:
         runner = Runner(
-            [Target(name="sim", endpoint=sim.url, served_model="sim-model", pid=sim.pid)],
+            Target(name="sim", endpoint=sim.url, served_model="sim-model", pid=sim.pid),
             one_scenario_suite(max_tokens=64),
             RunConfig(iterations=40, concurrency=4, warmup=0),
             monitor_interval_s=0.05,
@@ -208,4 +210,4 @@ def test_results_carry_the_server_process_resources_over_their_window() -> None:
     assert result.ram_avg is not None and 0 < result.ram_avg <= 100
     assert result.resources.proc_cpu_avg is not None and result.resources.proc_cpu_avg > 0
     assert result.resources.proc_rss_peak_mb is not None and result.resources.proc_rss_peak_mb > 5
-    assert len(outcome.samples["sim"]) >= result.resources.sample_count
+    assert len(outcome.samples) >= result.resources.sample_count

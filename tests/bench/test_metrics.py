@@ -72,10 +72,21 @@ def test_all_failed_gives_no_latency_and_no_throughput() -> None:
     assert result.error_rate == 100.0 and result.successful_iterations == 0
 
 
-def test_gen_tps_is_inverse_of_itl_per_request() -> None:
+def test_decode_speed_is_inverse_of_itl_per_request() -> None:
     result = aggregate([make_record(itl_ms=20.0), make_record(index=1, itl_ms=10.0)], "m", "s")
-    assert result.gen_tps is not None
-    assert sorted([result.gen_tps.min, result.gen_tps.max]) == [50.0, 100.0]
+    assert result.decode_tps is not None
+    assert sorted([result.decode_tps.min, result.decode_tps.max]) == [50.0, 100.0]
+    # The original web client's numbers: mean decode tokens/s and mean ms per output token.
+    assert result.gen_tps == 75.0 and result.tpot == 15.0
+
+
+def test_results_stored_with_the_decode_distribution_under_gen_tps_still_load() -> None:
+    stored = aggregate([make_record(itl_ms=20.0)], "m", "s").model_dump(mode="json")
+    stored["gen_tps"] = stored.pop("decode_tps")
+    del stored["tpot"]
+    result = type(aggregate([], "m", "s")).model_validate(stored)
+    assert result.decode_tps is not None and result.decode_tps.p50 == 50.0
+    assert result.gen_tps == 50.0 and result.tpot == 20.0
 
 
 def test_run_aggregates_recompute_percentiles_from_all_records() -> None:

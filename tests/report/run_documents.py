@@ -6,13 +6,13 @@ import copy
 from collections.abc import Sequence
 from typing import Any
 
-from flperf.bench import event_loop
-from flperf.bench.fingerprint import collect_fingerprint
+from flperf.bench.document_sink import measure_to_document
 from flperf.bench.run_config import RunConfig
-from flperf.bench.runner import Runner, Target
+from flperf.bench.run_document import RunDocument
+from flperf.bench.runner import Target
+from flperf.bench.session import StaticServing
 from flperf.bench.workload import parse_suite
-from flperf.report.document import sample_rows
-from flperf.report.json_export import run_document
+from flperf.report.registry import render
 from flperf.sim.config import SimConfig
 from flperf.sim.process import start_simulator
 
@@ -41,7 +41,6 @@ def engine_document(
         concurrency=2,
         warmup=1,
         timeout=400,
-        seed=3,
         trials=trials,
         slos=list(slos),
     )
@@ -60,23 +59,13 @@ def engine_document(
             Target(name=name, endpoint=sim.url + "/v1", served_model="sim-model", pid=sim.pid)
             for name in models
         ]
-        runner = Runner(targets, suite, config, monitor_interval_s=0.05)
-        outcome = event_loop.run(runner.run())
-    run = {
-        "id": "run_0123abcd",
-        "suite_name": suite.name,
-        "model_ids": list(models),
-        "config": config.model_dump(mode="json"),
-        "hardware_info": collect_fingerprint(
-            {"execution_provider": "CPU", "model_variant_id": "sim-model"}
-        ).model_dump(mode="json"),
-        "status": outcome.status.value,
-        "started_at": outcome.started_at,
-        "completed_at": outcome.completed_at,
-    }
-    document = run_document(run, outcome.results, outcome.records)
-    document["samples"] = sample_rows(outcome.samples, outcome.ref_ns)
-    return document
+        serving = StaticServing(targets, {name: {"execution_provider": "CPU"} for name in models})
+        document = measure_to_document(
+            serving.models, suite, config, serving, monitor_interval_s=0.05
+        )
+    data = document.model_dump(mode="json")
+    data["run"]["id"] = "run_0123abcd"
+    return data
 
 
 def renamed(document: dict[str, Any], old: str, new: str) -> dict[str, Any]:
@@ -93,3 +82,8 @@ def renamed(document: dict[str, Any], old: str, new: str) -> dict[str, Any]:
         if sample["model_id"] == old:
             sample["model_id"] = new
     return doc
+
+
+def render_doc(document: dict[str, Any], fmt: str) -> bytes:
+    """`document` (plain data, as tests build it) rendered by the exporter named `fmt`."""
+    return render(RunDocument.parse(document), fmt)

@@ -49,7 +49,8 @@ def test_a_run_without_failures_or_successes_omits_charts_with_notes(
     doc = dict(engine_doc)
     doc["results"] = [{**r, "errors_by_kind": {}} for r in engine_doc["results"]]
     assert _charts(doc)["chart-failures"].note == "No measured request failed."
-    empty = _charts({"run": {}, "results": [], "requests": []})
+    run = {"id": None, "suite_name": "s", "model_ids": [], "config": {}, "status": "failed"}
+    empty = _charts({"run": run, "results": [], "requests": []})
     assert all(not chart.rendered and chart.note for chart in empty.values())
 
 

@@ -9,13 +9,12 @@ from typing import Any
 import pytest
 
 from flperf.report.document import RunReport
-from flperf.report.registry import render
 
-from .run_documents import MODELS, renamed
+from .run_documents import MODELS, renamed, render_doc
 
 
 def _rows(doc: dict[str, Any]) -> list[dict[str, str]]:
-    text = render(doc, "csv").decode("utf-8")
+    text = render_doc(doc, "csv").decode("utf-8")
     return list(csv.DictReader(io.StringIO(text, newline="")))
 
 
@@ -61,7 +60,7 @@ def test_every_failure_kind_is_a_column_and_absent_kinds_count_zero(
 def test_a_model_name_with_a_comma_and_quotes_survives(engine_doc: dict[str, Any]) -> None:
     name = 'llama, "the big one"'
     doc = renamed(engine_doc, MODELS[0], name)
-    text = render(doc, "csv").decode("utf-8")
+    text = render_doc(doc, "csv").decode("utf-8")
     assert '"llama, ""the big one"""' in text
     rows = _rows(doc)
     assert [row["model_id"] for row in rows].count(name) == 4

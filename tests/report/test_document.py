@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from flperf.bench.monitor import ResourceSample
-from flperf.report.document import DocumentError, RunReport, sample_rows
+from flperf.bench.run_document import SampleEntry
+from flperf.report.document import DocumentError, RunReport
 
 from .run_documents import MODELS, SCENARIOS
 
@@ -34,21 +35,28 @@ def test_samples_lie_on_the_requests_time_axis(engine_doc: dict[str, Any]) -> No
     assert max(times_ms) >= max(r.end_ms for r in first) - 100
 
 
-def test_sample_rows_put_samples_on_the_run_axis() -> None:
+RUN = {"id": "run_0123456789abcdef", "suite_name": "s", "model_ids": ["m"], "config": {}}
+
+
+def test_samples_are_placed_on_the_run_axis() -> None:
     ref_ns = 5_000_000_000
-    rows = sample_rows({"m": [ResourceSample(t_ns=ref_ns + 250_000_000, cpu_percent=12.5)]}, ref_ns)
-    assert rows[0]["model_id"] == "m" and rows[0]["t_ms"] == 250.0
-    report = RunReport.from_document({"run": {}, "results": [], "requests": [], "samples": rows})
+    sample = ResourceSample(t_ns=ref_ns + 250_000_000, cpu_percent=12.5)
+    entry = SampleEntry.from_sample("m", sample, ref_ns)
+    assert entry.model_id == "m" and entry.t_ms == 250.0
+    doc = {"run": {**RUN, "status": "completed"}, "samples": [entry.model_dump()]}
+    report = RunReport.from_document(doc)
     assert report.samples["m"][0].t_ns == 250_000_000
     assert report.samples["m"][0].cpu_percent == 12.5
 
 
 def test_aliases_name_models_and_clashing_aliases_keep_ids(engine_doc: dict[str, Any]) -> None:
     doc = copy.deepcopy(engine_doc)
-    doc["run"]["model_aliases"] = {MODELS[0]: "fast one"}
+    doc["run"]["model_aliases"] = ["fast one", None]
     assert RunReport.from_document(doc).name(MODELS[0]) == "fast one"
-    doc["run"]["model_aliases"] = {MODELS[0]: "same", MODELS[1]: "same"}
+    doc["run"]["model_aliases"] = ["same", "same"]
     assert RunReport.from_document(doc).name(MODELS[0]) == f"same ({MODELS[0]})"
+    doc["run"]["model_aliases"] = {MODELS[0]: "keyed"}  # as earlier versions wrote them
+    assert RunReport.from_document(doc).name(MODELS[0]) == "keyed"
 
 
 def test_a_document_without_samples_has_none(engine_doc: dict[str, Any]) -> None:
@@ -56,14 +64,20 @@ def test_a_document_without_samples_has_none(engine_doc: dict[str, Any]) -> None
     assert RunReport.from_document(doc).samples == {}
 
 
+GOOD_RUN = {**RUN, "status": "completed"}
+
+
 @pytest.mark.parametrize(
     ("doc", "message"),
     [
         ([], "JSON object"),
-        ({"run": [], "results": []}, "'run'"),
-        ({"results": [{"model_id": "m"}]}, "results"),
-        ({"requests": [{"index": 1}]}, "requests"),
-        ({"samples": [{"model_id": "m"}]}, "samples"),
+        ("{not json", "not valid JSON"),
+        ({"results": []}, "^run: Field required"),
+        ({"run": [], "results": []}, "^run: "),
+        ({"run": {**GOOD_RUN, "status": "sleeping"}}, "^run.status: "),
+        ({"run": GOOD_RUN, "results": [{"model_id": "m"}]}, r"^results\.0\.scenario: "),
+        ({"run": GOOD_RUN, "requests": [{"index": 1}]}, r"^requests\.0: a request record has no"),
+        ({"run": GOOD_RUN, "samples": [{"model_id": "m"}]}, r"^samples\.0\.t_ms: "),
     ],
 )
 def test_malformed_documents_say_which_part_is_wrong(doc: Any, message: str) -> None:
@@ -84,5 +98,6 @@ def test_a_bench_json_run_header_is_read_too(engine_doc: dict[str, Any]) -> None
     }
     report = RunReport.from_document(doc)
     assert (report.run_id, report.suite_name, report.status) == (None, "default", "cancelled")
-    assert report.duration_s == 90.5
-    assert report.fingerprint is None and report.hardware_info == {}
+    assert report.started_at == 1_700_000_000 and report.duration_s == 90
+    assert report.fingerprint is None
+    assert report.name(MODELS[0]) == MODELS[0]

@@ -10,14 +10,13 @@ import pytest
 
 from flperf.report.document import RunReport
 from flperf.report.html import plotly_bundle, script_json
-from flperf.report.registry import render
 
 from .conftest import HOSTILE
-from .run_documents import MODELS, SCENARIOS
+from .run_documents import MODELS, SCENARIOS, render_doc
 
 
 def _html(doc: dict[str, Any]) -> str:
-    return render(doc, "html").decode("utf-8")
+    return render_doc(doc, "html").decode("utf-8")
 
 
 def _chart_specs(html: str) -> dict[str, dict[str, Any]]:

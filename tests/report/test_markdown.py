@@ -8,9 +8,8 @@ from typing import Any
 from flperf.report.document import RunReport
 from flperf.report.figures import KEY_FIGURES
 from flperf.report.markdown import md_text
-from flperf.report.registry import render
 
-from .run_documents import MODELS, SCENARIOS
+from .run_documents import MODELS, SCENARIOS, render_doc
 
 _UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
 
@@ -30,7 +29,7 @@ def _tables(text: str) -> list[list[str]]:
 def test_one_table_per_model_with_a_row_per_scenario_and_a_total(
     engine_doc: dict[str, Any],
 ) -> None:
-    text = render(engine_doc, "md").decode("utf-8")
+    text = render_doc(engine_doc, "md").decode("utf-8")
     tables = _tables(text)
     assert len(tables) == len(MODELS)
     for table in tables:
@@ -45,7 +44,7 @@ def test_table_cells_carry_the_results_figures(engine_doc: dict[str, Any]) -> No
     report = RunReport.from_document(engine_doc)
     total = report.model_total(MODELS[0])
     assert total is not None and total.ttft_ms is not None
-    table = _tables(render(engine_doc, "md").decode("utf-8"))[0]
+    table = _tables(render_doc(engine_doc, "md").decode("utf-8"))[0]
     cells = [c.strip() for c in table[-1].strip("|").split("|")]
     assert cells[1] == f"{total.successful_iterations}/{total.requests_attempted}"
     assert len(cells) == 2 + len(KEY_FIGURES)
@@ -53,9 +52,9 @@ def test_table_cells_carry_the_results_figures(engine_doc: dict[str, Any]) -> No
 
 
 def test_header_settings_failures_and_machine_are_present(engine_doc: dict[str, Any]) -> None:
-    text = render(engine_doc, "md").decode("utf-8")
+    text = render_doc(engine_doc, "md").decode("utf-8")
     assert text.startswith("### flperf: report-test `run_0123abcd` (completed)")
-    assert "**Settings:** iterations 12 · warm-up 1 · concurrency 2" in text
+    assert "**Settings:** iterations 12 · warm-up 1 · closed loop, concurrency 2" in text
     assert "**Failures**" in text and "http\\_500" in text
     assert "**Machine:**" in text and "Python 3." in text
 
@@ -63,7 +62,7 @@ def test_header_settings_failures_and_machine_are_present(engine_doc: dict[str, 
 def test_a_hostile_model_name_neither_breaks_tables_nor_injects_html(
     hostile_doc: dict[str, Any],
 ) -> None:
-    text = render(hostile_doc, "md").decode("utf-8")
+    text = render_doc(hostile_doc, "md").decode("utf-8")
     outside_code = re.sub(r"`[^`]*`", "", text)  # error messages are quoted as code
     raw_tags = re.findall(r"(?<!\\)<[^>]*>", outside_code)
     assert set(raw_tags) == {"<sub>", "</sub>"}  # only the footnote's own markup
@@ -76,7 +75,7 @@ def test_a_hostile_model_name_neither_breaks_tables_nor_injects_html(
 def test_slo_verdicts_goodput_and_trial_spread_are_summarised(
     trials_doc: dict[str, Any],
 ) -> None:
-    text = render(trials_doc, "md").decode("utf-8")
+    text = render_doc(trials_doc, "md").decode("utf-8")
     slo_line = next(line for line in text.splitlines() if line.startswith("SLOs: "))
     assert "ttft\\_p95\\_ms=5000 met" in slo_line
     assert "e2e\\_p50\\_ms=0.01 **missed**" in slo_line

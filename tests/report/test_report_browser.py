@@ -8,11 +8,10 @@ from typing import Any
 
 import pytest
 
-from flperf.report.registry import render
 from tests.chromium import CHROMIUM, launch_chromium
 
 from .conftest import HOSTILE
-from .run_documents import MODELS, renamed
+from .run_documents import MODELS, renamed, render_doc
 
 pytestmark = pytest.mark.browser
 
@@ -80,7 +79,7 @@ def test_every_chart_of_an_engine_run_renders(
     browser: Any, engine_doc: dict[str, Any], tmp_path: Path
 ) -> None:
     path = tmp_path / "report.html"
-    path.write_bytes(render(engine_doc, "html"))
+    path.write_bytes(render_doc(engine_doc, "html"))
     page, problems, fetched = _open(browser, path)
     plots = _check_all_charts_drawn(page)
     assert {p["id"] for p in plots} == {
@@ -103,7 +102,7 @@ def test_hostile_and_number_like_model_names_render_as_text(
 ) -> None:
     doc = renamed(renamed(engine_doc, MODELS[0], "1.5"), MODELS[1], HOSTILE)
     path = tmp_path / "hostile.html"
-    path.write_bytes(render(doc, "html"))
+    path.write_bytes(render_doc(doc, "html"))
     page, problems, fetched = _open(browser, path)
     _check_all_charts_drawn(page)
     assert problems == [] and fetched == []
@@ -147,7 +146,7 @@ def test_report_of_a_real_demo_model_run_renders_every_chart(browser: Any, tmp_p
     doc = json.loads(run_json.read_text())
     assert doc["samples"], "resource samples of the host process are part of the document"
     path = tmp_path / "demo.html"
-    path.write_bytes(render(doc, "html"))
+    path.write_bytes(render_doc(doc, "html"))
     page, problems, fetched = _open(browser, path)
     plots = _check_all_charts_drawn(page)
     assert {"chart-throughput", "chart-latency", "chart-ttft", "chart-itl", "chart-resources"} <= {

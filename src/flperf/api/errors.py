@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from flperf.bench.run_config import field_name
 from flperf.service.errors import (
     ConflictError,
     InvalidInputError,
@@ -38,6 +39,9 @@ def error_response(
 def _where(loc: tuple[Any, ...] | list[Any]) -> str:
     parts = list(loc)
     source = parts.pop(0) if parts and parts[0] in ("body", "query", "path", "header") else None
+    if parts[:2] == ["config", "load"] and len(parts) > 3:
+        # A run's load fields keep their flat names (both spellings are accepted).
+        parts = ["config", *field_name(tuple(parts[1:])).split(".")]
     field = ""
     for part in parts:
         field += f"[{part}]" if isinstance(part, int) else (f".{part}" if field else str(part))
@@ -58,7 +62,8 @@ def validation_message(exc: RequestValidationError) -> str:
             detail = err.get("ctx", {}).get("error", "")
             lines.append(f"request body is not valid JSON{f' ({detail})' if detail else ''}")
             continue
-        lines.append(f"{_where(err.get('loc', ()))}: {err.get('msg', 'invalid')}")
+        message = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+        lines.append(f"{_where(err.get('loc', ()))}: {message}")
     return "; ".join(lines) or "invalid request"
 
 

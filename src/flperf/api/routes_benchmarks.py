@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
@@ -23,9 +22,9 @@ from flperf.api.schemas import (
     Success,
     SuitesEnvelope,
 )
+from flperf.report import registry as report_registry
 from flperf.service.compare import ComparisonView, compare_runs
 from flperf.service.errors import InvalidInputError
-from flperf.service.exports import csv_export, json_export
 from flperf.service.views import RunDetail, RunStatusView
 
 router = APIRouter(prefix="/benchmarks", tags=["benchmarks"], responses=ERRORS)
@@ -132,41 +131,34 @@ def run_logs(run_id: str, services: ServicesDep, limit: LogLimit = 100) -> LogsE
     return LogsEnvelope(logs=services.runs.logs(run_id, limit))
 
 
-@router.get(
-    "/runs/{run_id}/export/json",
-    response_class=Response,
-    responses={200: {"content": {"application/json": {}}, "description": "JSON file"}},
-)
-def export_json(run_id: str, services: ServicesDep) -> Response:
-    """`{"run", "results", "requests"}` as a file (results include the `*` summaries)."""
-    document = json_export(services.runs, run_id)
-    return _download(json.dumps(document).encode(), "application/json", f"{run_id}.json")
+def _export_route(fmt: str, summary: str) -> None:
+    exporter = report_registry.exporter(fmt)
+
+    def export(run_id: str, services: ServicesDep) -> Response:
+        content = exporter.render_bytes(services.runs.document(run_id))
+        return _download(content, exporter.media_type, f"{run_id}.{exporter.file_extension}")
+
+    media = exporter.media_type.split(";")[0]
+    router.add_api_route(
+        f"/runs/{{run_id}}/export/{fmt}",
+        export,
+        methods=["GET"],
+        response_class=Response,
+        summary=summary,
+        name=f"export_{fmt}",
+        description="The same bytes as `flperf report RUN_ID`; every format renders the run "
+        "document (results with each model's `*` row, every request, resource samples).",
+        responses={200: {"content": {media: {}}, "description": f"{fmt} file"}},
+    )
 
 
-@router.get(
-    "/runs/{run_id}/export/csv",
-    response_class=Response,
-    responses={200: {"content": {"text/csv": {}}, "description": "CSV file"}},
-)
-def export_csv(run_id: str, services: ServicesDep) -> Response:
-    """One row per result, every metric a column."""
-    services.runs.get_run(run_id)
-    text = csv_export(services.runs.detail(run_id).results)
-    return _download(text.encode("utf-8"), "text/csv; charset=utf-8", f"{run_id}.csv")
-
-
-@router.get(
-    "/runs/{run_id}/export/html",
-    response_class=Response,
-    responses={200: {"content": {"text/html": {}}, "description": "Self-contained HTML report"}},
-)
-def export_html(run_id: str, services: ServicesDep) -> Response:
-    """The run as one self-contained HTML report (charts included, no network needed)."""
-    from flperf.report.registry import exporter
-
-    html = exporter("html")
-    content = html.render_bytes(json_export(services.runs, run_id))
-    return _download(content, html.media_type, f"{run_id}.html")
+for _fmt, _summary in (
+    ("json", "The run document: run, results, every request, samples"),
+    ("csv", "One row per result (each model's `*` row included), every figure a column"),
+    ("html", "Self-contained HTML report (charts included, no network needed)"),
+    ("md", "Markdown summary"),
+):
+    _export_route(_fmt, _summary)
 
 
 @router.get("/results", response_model=ResultsEnvelope)

@@ -1,35 +1,30 @@
 """What a run was measured on, and whether two runs measured the same workload.
 
 `collect_fingerprint` records the hardware and software a run ran on (fast, never raises: a probe
-that fails leaves its field None). `workload_hash` condenses the suite and the workload-relevant
-configuration into one digest; two runs are comparable only when their digests match.
+that fails leaves its field None). Two runs are comparable only when their workload hashes
+(`flperf.bench.run_config.workload_hash`) match.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import math
 import platform
 import sys
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from importlib import metadata
 from pathlib import Path
 from typing import Any, TypeVar
 
 import psutil
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
     "TRACKED_PACKAGES",
-    "WORKLOAD_CONFIG_KEYS",
     "Comparability",
     "Fingerprint",
     "GpuInfo",
     "collect_fingerprint",
     "comparability",
     "fingerprint_differences",
-    "workload_hash",
 ]
 
 TRACKED_PACKAGES: tuple[str, ...] = (
@@ -42,31 +37,6 @@ TRACKED_PACKAGES: tuple[str, ...] = (
     "onnxruntime-genai-cuda",
 )
 """Distributions whose versions change what a benchmark measures."""
-
-WORKLOAD_CONFIG_KEYS: frozenset[str] = frozenset(
-    {
-        "iterations",
-        "concurrency",
-        "rate",
-        "request_rate",
-        "load_profile",
-        "profile",
-        "strategy",
-        "mode",
-        "duration_s",
-        "warmup",
-        "warmup_iterations",
-        "max_tokens",
-        "temperature",
-        "top_p",
-        "top_k",
-        "streaming",
-        "stream",
-        "seed",
-        "stop",
-    }
-)
-"""Config keys that change the work a run asks for (model id, timeouts, names do not)."""
 
 _GB = 1024**3
 _MB = 1024**2
@@ -84,6 +54,8 @@ class GpuInfo(BaseModel):
 
 class Fingerprint(BaseModel):
     """Hardware and software a run was measured on. None: could not be determined."""
+
+    model_config = ConfigDict(extra="allow")  # a newer flperf's facts survive a read-back
 
     cpu_model: str | None = Field(None, description="CPU model name.")
     cpu_cores_physical: int | None = Field(None, description="Physical CPU cores.")
@@ -212,35 +184,6 @@ def _text(value: str | bytes) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
-def workload_hash(
-    suite_json: Mapping[str, Any],
-    config: Mapping[str, Any],
-    keys: Iterable[str] = WORKLOAD_CONFIG_KEYS,
-) -> str:
-    """sha256 (hex) of the suite content plus the workload keys of `config`.
-
-    Canonical form: keys sorted, no whitespace, None-valued config keys dropped (absent and null
-    mean the same default), integral floats written as integers (1.0 == 1), tuples as lists.
-    """
-    wanted = set(keys)
-    relevant = {k: v for k, v in config.items() if k in wanted and v is not None}
-    document = {"suite": _canonical(suite_json), "config": _canonical(relevant)}
-    text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def _canonical(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {str(k): _canonical(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_canonical(v) for v in value]
-    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
-        return int(value)
-    if isinstance(value, bool | int | float | str) or value is None:
-        return value
-    return str(value)
-
-
 class Comparability(BaseModel):
     """Whether two runs can be compared, and what differs around them."""
 
@@ -268,9 +211,9 @@ def comparability(
         return Comparability(
             comparable=False,
             reason=(
-                f"different workloads (hash {a_hash[:12]} vs {b_hash[:12]}): suite or workload "
-                "settings (iterations, concurrency, rate, warm-up, max_tokens, temperature, "
-                "streaming, seed) differ"
+                f"different workloads (hash {a_hash[:12]} vs {b_hash[:12]}): the suite or a "
+                "workload setting (iterations, load, warm-up, max_tokens, temperature, "
+                "streaming, trials) differs"
             ),
             differences=differences,
         )

@@ -8,10 +8,11 @@ percentiles, so aggregates over several scenarios or runs are recomputed from th
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from flperf.bench.monitor import MonitorSummary
 from flperf.bench.records import RequestRecord, Status, error_key
@@ -96,7 +97,16 @@ class ResultMetrics(BaseModel):
     ttft_ms: Summary | None = Field(description="Time to first token, ms")
     e2e_ms: Summary | None = Field(description="End-to-end latency, ms")
     itl_ms: Summary | None = Field(description="Inter-token latency (TPOT) per request, ms")
-    gen_tps: Summary | None = Field(description="Decode speed per request, tokens/s (1000/itl)")
+    decode_tps: Summary | None = Field(
+        default=None, description="Decode speed per request, tokens/s (1000 / itl)"
+    )
+    gen_tps: float | None = Field(
+        default=None, description="Mean decode speed of the successful requests, tokens/s"
+    )
+    tpot: float | None = Field(
+        default=None,
+        description="Mean time per output token after the first (mean itl), ms",
+    )
     output_tokens: Summary | None = Field(description="Output tokens per successful request")
     dispatch_delay_ms: Summary | None = Field(
         description="Actual minus scheduled start, ms (all measured requests)"
@@ -137,6 +147,19 @@ class ResultMetrics(BaseModel):
         "headline metric, keyed tps, ttft_p50_ms, itl_p50_ms, e2e_p50_ms, e2e_p95_ms",
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _older_shapes(cls, data: Any) -> Any:
+        """Results stored by earlier versions kept the decode distribution under `gen_tps`."""
+        if isinstance(data, Mapping) and isinstance(data.get("gen_tps"), Mapping):
+            data = dict(data)
+            data["decode_tps"] = data.pop("gen_tps")
+            data["gen_tps"] = data["decode_tps"].get("mean")
+            itl = data.get("itl_ms")
+            if data.get("tpot") is None and isinstance(itl, Mapping):
+                data["tpot"] = itl.get("mean")
+        return data
+
     @property
     def slos_met(self) -> bool | None:
         """True when every SLO is met, False when one is missed, None without SLOs."""
@@ -173,6 +196,8 @@ def aggregate(
 
     ttft = summarize([r.ttft_ms for r in ok if r.ttft_ms is not None])
     e2e = summarize([r.e2e_ms for r in ok if r.e2e_ms is not None])
+    itl = summarize([r.itl_ms for r in ok if r.itl_ms is not None])
+    decode = summarize([g for r in ok if (g := r.gen_tps) is not None])
     first = min(all_records, key=lambda r: r.start_ms, default=None)
     quality = [r.quality_pass for r in ok if r.quality_pass is not None]
     good = sum(1 for r in ok if request_meets_slos(slos, r)) if slos else None
@@ -195,8 +220,10 @@ def aggregate(
         errors_by_kind=dict(errors),
         ttft_ms=ttft,
         e2e_ms=e2e,
-        itl_ms=summarize([r.itl_ms for r in ok if r.itl_ms is not None]),
-        gen_tps=summarize([g for r in ok if (g := r.gen_tps) is not None]),
+        itl_ms=itl,
+        decode_tps=decode,
+        gen_tps=decode.mean if decode else None,
+        tpot=itl.mean if itl else None,
         output_tokens=summarize(
             [float(r.output_tokens) for r in ok if r.output_tokens is not None]
         ),

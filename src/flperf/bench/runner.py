@@ -1,7 +1,7 @@
-"""Runs a suite against one or more models: plans requests, drives the load, collects records.
+"""Measures one model on a suite: plans requests, drives the load, collects records.
 
-Models run one after another, scenarios in suite order, so each measurement has the machine to
-itself. A model that fails (unreachable, crashing) yields failed records and the run goes on.
+Scenarios run in suite order; the warm-up of each scenario runs once, before its first trial. A
+model that fails (unreachable, crashing) yields failed records and the measurement goes on.
 """
 
 from __future__ import annotations
@@ -10,9 +10,8 @@ import asyncio
 import contextlib
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from enum import StrEnum
 from time import perf_counter_ns
 
 from flperf.bench.client import Capture, ChatClient, RequestPlan, Tokenizer, build_body
@@ -35,13 +34,6 @@ class Target:
     api_key: str | None = None
     pid: int | None = None
     tokenizer: Tokenizer | None = None
-
-
-class RunStatus(StrEnum):
-    """How a run ended (the store adds queued/running/failed/interrupted)."""
-
-    COMPLETED = "completed"
-    CANCELLED = "cancelled"
 
 
 @dataclass
@@ -72,70 +64,74 @@ class Progress:
 
 @dataclass
 class RunOutcome:
-    """Everything a finished (or cancelled) run measured."""
+    """Everything a finished (or cancelled) measurement of one model produced."""
 
-    status: RunStatus
+    cancelled: bool
     records: list[RequestRecord]
     results: list[ResultMetrics]
     started_at: float
     completed_at: float
-    samples: dict[str, list[ResourceSample]] = field(default_factory=dict)
+    samples: list[ResourceSample] = field(default_factory=list)
     ref_ns: int = 0
 
 
 @dataclass(frozen=True)
 class _Phase:
-    target: Target
     scenario: Scenario
     trial: int
     warmup: bool
     plans: list[RequestPlan]
 
 
+def _phase_sizes(config: RunConfig, trial: int) -> list[tuple[bool, int]]:
+    """(warm-up?, requests) of each phase of one trial: the warm-up runs once, before trial 0."""
+    sizes = [(True, config.warmup)] if trial == 0 and config.warmup else []
+    return [*sizes, (False, config.iterations)]
+
+
 def _plan_phases(
-    targets: Sequence[Target], suite: Suite, config: RunConfig, first_index: int
+    target: Target, suite: Suite, config: RunConfig, first_index: int
 ) -> Iterator[_Phase]:
     index = first_index
-    for target in targets:
-        for scenario in suite.scenarios:
-            max_tokens = config.max_tokens or scenario.max_tokens
-            body = build_body(
-                target.served_model,
-                scenario.chat_messages(),
-                max_tokens,
-                config.temperature,
-                config.streaming,
-            )
-            for trial in range(config.trials):
-                counts = [(True, config.warmup)] if trial == 0 and config.warmup else []
-                counts.append((False, config.iterations))
-                for warmup, count in counts:
-                    plans = []
-                    for iteration in range(count):
-                        plans.append(
-                            RequestPlan(
-                                index=index,
-                                model=target.name,
-                                scenario=scenario.name,
-                                iteration=iteration,
-                                warmup=warmup,
-                                trial=trial,
-                                body=body,
-                                max_tokens=max_tokens,
-                                streamed=config.streaming,
-                                expected_pattern=scenario.expected_pattern,
-                            )
-                        )
-                        index += 1
-                    yield _Phase(target, scenario, trial, warmup, plans)
+    for scenario in suite.scenarios:
+        max_tokens = config.max_tokens or scenario.max_tokens
+        body = build_body(
+            target.served_model,
+            scenario.chat_messages(),
+            max_tokens,
+            config.temperature,
+            config.streaming,
+        )
+        for trial in range(config.trials):
+            for warmup, count in _phase_sizes(config, trial):
+                plans = [
+                    RequestPlan(
+                        index=index + i,
+                        model=target.name,
+                        scenario=scenario.name,
+                        iteration=i,
+                        warmup=warmup,
+                        trial=trial,
+                        body=body,
+                        max_tokens=max_tokens,
+                        streamed=config.streaming,
+                        expected_pattern=scenario.expected_pattern,
+                    )
+                    for i in range(count)
+                ]
+                index += count
+                yield _Phase(scenario, trial, warmup, plans)
 
 
 class Runner:
-    """One benchmark run. `run()` once; `cancel()` from any thread stops it promptly."""
+    """One model measured on a suite. `run()` once; `cancel()` from any thread stops it promptly.
+
+    Several models are measured one after the other by `flperf.bench.session.BenchSession`.
+    """
 
     def __init__(
         self,
-        targets: Sequence[Target],
+        target: Target,
         suite: Suite,
         config: RunConfig,
         *,
@@ -145,16 +141,14 @@ class Runner:
         ref_ns: int | None = None,
         first_index: int = 0,
     ) -> None:
-        if not targets:
-            raise ValueError("a run needs at least one model")
-        self.targets = list(targets)
+        self.target = target
         self.suite = suite.select(config.scenarios)
         self.config = config
         self.records: list[RequestRecord] = []
         # Records' times are offsets from `ref_ns` and their indexes start at `first_index`, so a
         # caller measuring models with several runners can put them all on one run's axes.
         self.ref_ns = perf_counter_ns() if ref_ns is None else ref_ns
-        phases = list(_plan_phases(self.targets, self.suite, config, first_index))
+        phases = list(_plan_phases(target, self.suite, config, first_index))
         self._phases = phases
         self.progress = Progress(total=sum(len(p.plans) for p in phases))
         self._on_record = on_record
@@ -166,7 +160,7 @@ class Runner:
         self._monitor_interval_s = monitor_interval_s
         self._pending: deque[tuple[ChatClient, Capture]] = deque()
         self._wake = asyncio.Event()
-        self._monitors: dict[str, ResourceMonitor] = {}
+        self._monitor: ResourceMonitor | None = None
 
     def cancel(self) -> None:
         """Stop sending and end requests in flight; safe to call from another thread."""
@@ -216,55 +210,64 @@ class Runner:
         parser = asyncio.create_task(self._parse_pending())
         started_at = time.time()
         self.progress.started_ns = perf_counter_ns()
-        status = RunStatus.COMPLETED
-        clients: dict[str, ChatClient] = {}
+        self.progress.model = self.target.name
+        cancelled = False
+        client: ChatClient | None = None
+        self._start_monitor()
         try:
+            client = await self._open_client()
             for phase in self._phases:
                 if self._cancelled:
-                    status = RunStatus.CANCELLED
+                    cancelled = True
                     break
-                client = clients.get(phase.target.name)
-                if client is None:
-                    self._switch_monitor(phase.target)
-                    client = await self._open_client(phase.target)
-                    clients[phase.target.name] = client
-                self.progress.model = phase.target.name
                 self.progress.scenario = phase.scenario.name
                 self._notify()
-                strategy = ClosedLoop(self.config) if phase.warmup else strategy_for(self.config)
-                self._strategy = strategy
-                self._task = asyncio.create_task(
-                    strategy.run(phase.plans, client.send, self._completer(client))
-                )
-                try:
-                    await self._task
-                except asyncio.CancelledError:
-                    if not self._cancelled:
-                        raise
-                    status = RunStatus.CANCELLED
+                if not await self._run_phase(phase, client):
+                    cancelled = True
                     break
-                finally:
-                    self._task = None
-                    self._drain()
         finally:
             parser.cancel()
             self._drain()
-            for client in clients.values():
+            if client is not None:
                 await client.__aexit__(None, None, None)
-            self._switch_monitor(None)
+            monitor = self._monitor
+            if monitor is not None and monitor.running:
+                monitor.stop()
             self._notify()
-        samples = {name: monitor.samples for name, monitor in self._monitors.items()}
+        return self._outcome(cancelled, started_at)
+
+    async def _run_phase(self, phase: _Phase, client: ChatClient) -> bool:
+        """Send one phase's requests; False when the run was cancelled meanwhile."""
+        strategy = ClosedLoop(self.config) if phase.warmup else strategy_for(self.config)
+        self._strategy = strategy
+        self._task = asyncio.create_task(
+            strategy.run(phase.plans, client.send, self._completer(client))
+        )
+        try:
+            await self._task
+        except asyncio.CancelledError:
+            if not self._cancelled:
+                raise
+            return False
+        finally:
+            self._task = None
+            self._drain()
+        return True
+
+    def _outcome(self, cancelled: bool, started_at: float) -> RunOutcome:
+        samples = self._monitor.samples if self._monitor is not None else []
         records = sorted(self.records, key=lambda r: r.index)
-        own_cost = {name: m.sampler_cpu_percent for name, m in self._monitors.items()}
+        name = self.target.name
+        own_cost = {name: self._monitor.sampler_cpu_percent} if self._monitor else {}
         results = attach_resources(
             aggregate_run(records, self.config.parsed_slos()),
             records,
-            samples,
+            {name: samples},
             self.ref_ns,
             own_cost,
         )
         return RunOutcome(
-            status=status,
+            cancelled=cancelled,
             records=records,
             results=results,
             started_at=started_at,
@@ -273,16 +276,11 @@ class Runner:
             ref_ns=self.ref_ns,
         )
 
-    def _switch_monitor(self, target: Target | None) -> None:
-        """Stop sampling the previous model; start sampling `target` (models run one at a time)."""
-        for monitor in self._monitors.values():
-            if monitor.running:
-                monitor.stop()
-        if target is None or self._monitor_interval_s is None:
+    def _start_monitor(self) -> None:
+        if self._monitor_interval_s is None:
             return
-        pids = [target.pid] if target.pid else []
-        monitor = ResourceMonitor(pids, interval_s=self._monitor_interval_s)
-        self._monitors[target.name] = monitor.start()
+        pids = [self.target.pid] if self.target.pid else []
+        self._monitor = ResourceMonitor(pids, interval_s=self._monitor_interval_s).start()
 
     def _completer(self, client: ChatClient) -> Callable[[Capture], None]:
         pending, wake = self._pending, self._wake
@@ -293,17 +291,13 @@ class Runner:
 
         return complete
 
-    async def _open_client(self, target: Target) -> ChatClient:
-        pool = (
-            self.config.concurrency
-            if self.config.rate is None
-            else (self.config.max_concurrency or 0)
-        )
+    async def _open_client(self) -> ChatClient:
+        target = self.target
         client = ChatClient(
             target.endpoint,
             timeout_s=self.config.timeout_s,
             ref_ns=self.ref_ns,
-            pool_size=pool,
+            pool_size=self.config.pool_size,
             api_key=target.api_key,
             tokenizer=target.tokenizer,
         )

@@ -10,7 +10,7 @@ from time import perf_counter_ns
 from typing import ClassVar
 
 from flperf.bench.client import Capture, RequestPlan
-from flperf.bench.run_config import RunConfig
+from flperf.bench.run_config import ClosedLoad, PoissonRateLoad, RunConfig
 
 Send = Callable[[RequestPlan, int], Awaitable[Capture]]
 OnComplete = Callable[[Capture], None]
@@ -60,7 +60,9 @@ class ClosedLoop(LoadStrategy):
                     return
                 on_complete(await send(plan, perf_counter_ns()))
 
-        workers = min(self.config.concurrency, len(plans))
+        load = self.config.load
+        concurrency = load.concurrency if isinstance(load, ClosedLoad) else 1
+        workers = min(concurrency, len(plans))
         await asyncio.gather(*(worker() for _ in range(workers)))
 
 
@@ -72,7 +74,8 @@ class _OpenLoop(LoadStrategy):
         """Send time of each request, seconds after the scenario starts."""
 
     async def run(self, plans: Sequence[RequestPlan], send: Send, on_complete: OnComplete) -> None:
-        cap = self.config.max_concurrency
+        load = self.config.load
+        cap = None if isinstance(load, ClosedLoad) else load.max_concurrency
         slots = asyncio.Semaphore(cap) if cap else None
         in_flight: set[asyncio.Task[None]] = set()
 
@@ -114,7 +117,7 @@ class ConstantRate(_OpenLoop):
     """One request every 1/rate seconds."""
 
     def offsets_s(self, count: int) -> list[float]:
-        rate = self.config.rate or 1.0
+        rate = _rate(self.config)
         return [i / rate for i in range(count)]
 
 
@@ -123,8 +126,9 @@ class PoissonRate(_OpenLoop):
     """Poisson arrivals at `rate` requests/s (exponential gaps from the run's seed)."""
 
     def offsets_s(self, count: int) -> list[float]:
-        rate = self.config.rate or 1.0
-        rng = random.Random(self.config.seed)
+        load = self.config.load
+        rng = random.Random(load.seed if isinstance(load, PoissonRateLoad) else 0)
+        rate = _rate(self.config)
         offsets, t = [], 0.0
         for _ in range(count):
             offsets.append(t)
@@ -132,7 +136,12 @@ class PoissonRate(_OpenLoop):
         return offsets
 
 
+def _rate(config: RunConfig) -> float:
+    load = config.load
+    return 1.0 if isinstance(load, ClosedLoad) else load.rate
+
+
 def strategy_for(config: RunConfig) -> LoadStrategy:
-    """The strategy a config asks for: closed loop, or the open-loop rate mode."""
-    name = "concurrent" if config.rate is None else config.rate_mode
+    """The strategy a config's load asks for: closed loop, constant or Poisson rate."""
+    name = "concurrent" if isinstance(config.load, ClosedLoad) else config.load.kind
     return STRATEGIES[name](config)

@@ -1,14 +1,15 @@
-"""`flperf bench`: benchmark an OpenAI-compatible endpoint from the terminal."""
+"""`flperf bench`: benchmark one or more models from the terminal.
+
+The run goes through `flperf.bench.session.BenchSession`, the loop the server's runs use too, and
+`--json` writes the same run document the server exports.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import signal
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlparse
@@ -19,9 +20,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from flperf.bench import event_loop
-from flperf.bench.fingerprint import run_fingerprint
-from flperf.bench.run_config import RunConfig
-from flperf.bench.runner import Runner, RunOutcome, RunStatus, Target
+from flperf.bench.document_sink import DocumentSink
+from flperf.bench.run_config import RunConfig, field_name
+from flperf.bench.run_document import RunDocument, RunState
+from flperf.bench.session import BenchSession, SessionOutcome
 from flperf.bench.workload import (
     Suite,
     WorkloadError,
@@ -29,8 +31,8 @@ from flperf.bench.workload import (
     resolve_suite,
     synthetic_suite,
 )
-from flperf.cli.errors import EXIT_CANCELLED, EXIT_SLO_MISSED, fail
-from flperf.cli.served_models import foundry_targets
+from flperf.cli.errors import EXIT_BAD_INPUT, EXIT_CANCELLED, EXIT_SLO_MISSED, fail
+from flperf.cli.serving import FoundryServing, endpoint_serving
 from flperf.cli.tables import (
     errors_table,
     results_console,
@@ -38,17 +40,23 @@ from flperf.cli.tables import (
     slo_table,
     trials_table,
 )
-from flperf.report.document import sample_rows
-from flperf.report.json_export import run_document
 
-_OPTION_OF_FIELD = {"slos": "slo", "scenarios": "scenario", "streaming": "no-stream"}
+_OPTION_OF_FIELD = {
+    "slos": "slo",
+    "scenarios": "scenario",
+    "streaming": "no-stream",
+    "timeout": "timeout-ms",
+}
 
 
 def _validation_message(exc: ValidationError) -> str:
     err = exc.errors()[0]
-    field = str(err["loc"][0]) if err["loc"] else "config"
-    option = _OPTION_OF_FIELD.get(field, field.replace("_", "-"))
-    return f"--{option}: {err['msg'].removeprefix('Value error, ')}"
+    message = err["msg"].removeprefix("Value error, ")
+    field = field_name(err["loc"])
+    if not field:
+        return message
+    option = _OPTION_OF_FIELD.get(field.split(".")[0], field.split(".")[0].replace("_", "-"))
+    return f"--{option}: {message}"
 
 
 def _check_endpoint(url: str) -> str:
@@ -72,6 +80,17 @@ def _pick_suite(
         return resolve_suite(suite or "default")
     except WorkloadError as exc:
         fail(str(exc))
+
+
+def _config(settings: dict[str, Any]) -> RunConfig:
+    if settings.get("rate") is None:
+        for flag, key in (("--rate-mode", "rate_mode"), ("--max-concurrency", "max_concurrency")):
+            if settings.get(key) not in (None, "constant"):
+                fail(f"{flag} applies only with --rate")
+    try:
+        return RunConfig.model_validate({k: v for k, v in settings.items() if v is not None})
+    except ValidationError as exc:
+        fail(_validation_message(exc))
 
 
 def bench(
@@ -98,18 +117,22 @@ def bench(
     ] = None,
     max_tokens: Annotated[int | None, typer.Option(help="Override max_tokens")] = None,
     iterations: Annotated[int, typer.Option(help="Measured requests per scenario")] = 5,
-    concurrency: Annotated[int, typer.Option(help="Requests in flight (closed loop)")] = 1,
+    concurrency: Annotated[
+        int | None, typer.Option(help="Requests in flight (closed loop; default 1)")
+    ] = None,
     rate: Annotated[float | None, typer.Option(help="Requests/s (open loop)")] = None,
     rate_mode: Annotated[str, typer.Option(help="constant or poisson")] = "constant",
     max_concurrency: Annotated[
         int | None, typer.Option(help="Cap on requests in flight with --rate")
     ] = None,
     warmup: Annotated[int, typer.Option(help="Warm-up requests per scenario")] = 1,
-    timeout: Annotated[float, typer.Option(help="Per-request timeout, seconds")] = 30.0,
+    timeout_ms: Annotated[
+        int, typer.Option("--timeout-ms", help="Per-request timeout, milliseconds")
+    ] = 30_000,
     temperature: Annotated[float, typer.Option(help="Sampling temperature (0 allowed)")] = 0.7,
     no_stream: Annotated[bool, typer.Option("--no-stream", help="Ask for whole responses")] = False,
     trials: Annotated[int, typer.Option(help="Repeat each scenario this many times")] = 1,
-    seed: Annotated[int, typer.Option(help="Seed for anything random")] = 0,
+    seed: Annotated[int, typer.Option(help="Seed of Poisson arrivals and synthetic prompts")] = 0,
     slo: Annotated[
         list[str] | None,
         typer.Option(help="Objective like ttft_p95_ms=500 (repeatable); exit 3 when missed"),
@@ -118,7 +141,7 @@ def bench(
         str | None, typer.Option(envvar="FLPERF_API_KEY", help="Bearer token")
     ] = None,
     json_path: Annotated[
-        Path | None, typer.Option("--json", help="Write run, results and requests here")
+        Path | None, typer.Option("--json", help="Write the run document (every request) here")
     ] = None,
     quiet: Annotated[bool, typer.Option(help="No progress bar")] = False,
 ) -> None:
@@ -131,91 +154,83 @@ def bench(
         fail("--model names a model twice")
     if server_pid is not None and (endpoint is None or server_pid <= 0):
         fail("--server-pid needs --endpoint and a positive process id")
-    if not 0 < timeout <= 3600:
-        fail(f"--timeout must be between 0 and 3600 seconds, got {timeout:g}")
-    try:
-        config = RunConfig(
-            iterations=iterations,
-            concurrency=concurrency,
-            rate=rate,
-            rate_mode=rate_mode,
-            max_concurrency=max_concurrency,
-            warmup=warmup,
-            timeout=max(100, round(timeout * 1000)),
-            temperature=temperature,
-            max_tokens=max_tokens,
-            streaming=not no_stream,
-            trials=trials,
-            seed=seed,
-            scenarios=scenario or None,
-            slos=slo or [],
-        )
-    except ValidationError as exc:
-        fail(_validation_message(exc))
+    config = _config(
+        {
+            "iterations": iterations,
+            "concurrency": concurrency,
+            "rate": rate,
+            "rate_mode": rate_mode,
+            "max_concurrency": max_concurrency,
+            "seed": seed,
+            "warmup": warmup,
+            "timeout": timeout_ms,
+            "temperature": temperature,
+            "max_tokens": max_tokens,
+            "streaming": not no_stream,
+            "trials": trials,
+            "scenarios": scenario or None,
+            "slos": slo or [],
+        }
+    )
     chosen = _pick_suite(suite, prompt, synthetic_tokens, max_tokens, seed)
     try:
         chosen.select(config.scenarios)
     except WorkloadError as exc:
         fail(str(exc))
-    with _targets(model, endpoint, api_key, server_pid) as (targets, facts):
-        outcome = run_with_progress(targets, chosen, config, quiet=quiet)
+    serving = (
+        FoundryServing(model)
+        if endpoint is None
+        else endpoint_serving(model, endpoint, api_key, server_pid)
+    )
+    sink = DocumentSink()
+    try:
+        session = BenchSession(serving.models, chosen, config, serving, sink)
+        outcome = run_with_progress(session, quiet=quiet)
+    finally:
+        serving.close()
+    for level, message in sink.logs:
+        if level in ("warning", "error"):
+            print(f"warning: {message}", file=sys.stderr)
+    document = sink.document(session, outcome, endpoint)
+    _report(document, json_path)
+    if outcome.status is RunState.FAILED:
+        fail(outcome.error or "the run failed", code=EXIT_BAD_INPUT)
+    if outcome.status is RunState.CANCELLED:
+        raise SystemExit(EXIT_CANCELLED)
+    if any(r.slos_met is False for r in document.results if r.scenario != "*"):
+        raise SystemExit(EXIT_SLO_MISSED)
+
+
+def _report(document: RunDocument, json_path: Path | None) -> None:
+    """Print the results tables (and write the document when asked)."""
+    from flperf.report.registry import render
+
     console = results_console()
-    names = ", ".join(t.name for t in targets)
-    console.print(results_table(outcome.results, title=f"{chosen.name} on {names}"))
+    run = document.run
+    names = ", ".join(a or m for m, a in zip(run.model_ids, run.model_aliases, strict=True))
+    console.print(results_table(document.results, title=f"{document.run.suite_name} on {names}"))
     for extra in (
-        errors_table(outcome.results),
-        trials_table(outcome.results),
-        slo_table(outcome.results),
+        errors_table(document.results),
+        trials_table(document.results),
+        slo_table(document.results),
     ):
         if extra is not None:
             console.print(extra)
     if json_path is not None:
-        run_info = {
-            "suite_name": chosen.name,
-            "suite_version": chosen.version,
-            "endpoint": endpoint,
-            "model_ids": [t.name for t in targets],
-            "config": config.model_dump(mode="json"),
-            "status": outcome.status.value,
-            "started_at": outcome.started_at,
-            "completed_at": outcome.completed_at,
-            "hardware_info": run_fingerprint(facts).model_dump(mode="json"),
-        }
-        samples = sample_rows(outcome.samples, outcome.ref_ns)
-        document = run_document(run_info, outcome.results, outcome.records, samples)
         try:
-            json_path.write_text(json.dumps(document, indent=1), encoding="utf-8")
+            json_path.write_bytes(render(document, "json"))
         except OSError as exc:
             fail(f"--json: cannot write {json_path} ({exc.strerror or exc})")
-        console.print(f"wrote {len(outcome.records)} request records to {json_path}")
-    if outcome.status is RunStatus.CANCELLED:
+        console.print(f"wrote {len(document.requests)} request records to {json_path}")
+    status = document.run.status
+    if status is RunState.CANCELLED:
         console.print("[yellow]cancelled: results above cover the requests measured so far[/]")
-        raise SystemExit(EXIT_CANCELLED)
-    if any(r.slos_met is False for r in outcome.results if r.scenario != "*"):
+    elif any(r.slos_met is False for r in document.results if r.scenario != "*"):
         console.print("[red]an SLO was missed[/]")
-        raise SystemExit(EXIT_SLO_MISSED)
 
 
-@contextmanager
-def _targets(
-    models: list[str], endpoint: str | None, api_key: str | None, pid: int | None
-) -> Iterator[tuple[list[Target], dict[str, dict[str, Any]]]]:
-    if endpoint is None:
-        with foundry_targets(models) as served:
-            yield served
-        return
-    targets = [
-        Target(name=m, endpoint=endpoint, served_model=m, api_key=api_key, pid=pid) for m in models
-    ]
-    yield targets, {m: {"provider": "openai", "model_variant_id": m, "endpoint": endpoint}
-                    for m in models}  # fmt: skip
-
-
-def run_with_progress(
-    targets: list[Target], suite: Suite, config: RunConfig, *, quiet: bool = False
-) -> RunOutcome:
+def run_with_progress(session: BenchSession, *, quiet: bool = False) -> SessionOutcome:
     """Run with a Rich progress bar; Ctrl-C cancels cleanly and keeps what was measured."""
-    runner = Runner(targets, suite, config)
     show = not quiet and sys.stderr.isatty()
     bar = Progress(
         TextColumn("[bold]{task.description}"),
@@ -227,24 +242,25 @@ def run_with_progress(
         console=Console(stderr=True),
     )
 
-    async def main() -> RunOutcome:
+    async def main() -> SessionOutcome:
         loop = asyncio.get_running_loop()
         # On Windows there are no loop signal handlers; KeyboardInterrupt ends the run instead.
         with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(signal.SIGINT, runner.cancel)
-        task_id = bar.add_task("benchmark", total=runner.progress.total)
+            loop.add_signal_handler(signal.SIGINT, session.cancel)
+        task_id = bar.add_task("benchmark", total=session.total)
 
         async def refresh() -> None:
             while True:
-                p = runner.progress
+                p = session.snapshot()
                 bar.update(task_id, completed=p.done, description=f"{p.model} / {p.scenario}")
                 await asyncio.sleep(0.1)
 
-        ticker = asyncio.create_task(refresh())
+        ticker = asyncio.create_task(refresh()) if show else None
         try:
-            return await runner.run()
+            return await session.run()
         finally:
-            ticker.cancel()
+            if ticker is not None:
+                ticker.cancel()
 
     with bar:
         return event_loop.run(main())

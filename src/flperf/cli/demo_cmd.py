@@ -86,7 +86,7 @@ def _follow(client: Any, run_id: str) -> dict[str, Any]:
         task = bar.add_task("queued", total=None, eta="-")
         while True:
             status = client.call("GET", f"/benchmarks/runs/{run_id}/status")
-            progress, current = status["progress"], status.get("current") or {}
+            progress, current = status["progress_detail"], status.get("current") or {}
             eta = status.get("eta_s")
             bar.update(
                 task,

@@ -65,7 +65,7 @@ def results_table(results: Sequence[ResultMetrics], title: str = "Results") -> T
             _p(r.e2e_ms, "p95"),
             _p(r.e2e_ms, "p99"),
             _ms(r.tps),
-            _p(r.gen_tps, "p50"),
+            _p(r.decode_tps, "p50"),
             "-" if r.request_throughput is None else f"{r.request_throughput:,.2f}",
             f"{r.error_rate:.1f}",
             f"{r.timeout_rate:.1f}",

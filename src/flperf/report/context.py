@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from flperf.bench.fingerprint import Fingerprint
 from flperf.bench.records import error_key
-from flperf.bench.run_config import RunConfig
+from flperf.bench.run_config import ClosedLoad, PoissonRateLoad, RateLoad, RunConfig
 from flperf.report.document import RunReport
 from flperf.report.figures import MISSING, number
 
 
 def _config_value(key: str, value: Any) -> str:
     if value is None:
-        return {"max_tokens": "per scenario", "rate": "closed loop", "scenarios": "all"}.get(
+        return {"max_tokens": "per scenario", "max_concurrency": "no cap", "scenarios": "all"}.get(
             key, MISSING
         )
     if isinstance(value, bool):
@@ -29,45 +28,42 @@ def _config_value(key: str, value: Any) -> str:
     return str(value)
 
 
-def config_rows(config: Mapping[str, Any]) -> list[tuple[str, str, str]]:
-    """(setting, value, what it means) for every recorded setting, `RunConfig`'s order first."""
-    known = RunConfig.model_fields
-    keys = [k for k in known if k in config] + [k for k in config if k not in known]
+def _load_text(load: ClosedLoad | RateLoad) -> str:
+    if isinstance(load, ClosedLoad):
+        return f"closed loop, concurrency {load.concurrency}"
+    text = f"{load.kind} rate {_config_value('rate', load.rate)} req/s"
+    if isinstance(load, PoissonRateLoad):
+        text += f" (seed {load.seed})"
+    if load.max_concurrency:
+        text += f", at most {load.max_concurrency} in flight"
+    return text
+
+
+def config_rows(config: RunConfig) -> list[tuple[str, str, str]]:
+    """(setting, value, what it means) for every setting, in `RunConfig`'s order."""
     rows = []
-    for key in keys:
-        info = known.get(key)
-        description = (info.description or "") if info is not None else ""
-        rows.append((key, _config_value(key, config[key]), description))
+    for key, info in RunConfig.model_fields.items():
+        value = getattr(config, key)
+        shown = _load_text(value) if key == "load" else _config_value(key, value)
+        rows.append((key, shown, info.description or ""))
     return rows
 
 
-def config_line(config: Mapping[str, Any]) -> str:
+def config_line(config: RunConfig) -> str:
     """The settings that shape the load, on one line."""
     parts = [
-        f"iterations {_config_value('iterations', config.get('iterations'))}",
-        f"warm-up {_config_value('warmup', config.get('warmup'))}",
+        f"iterations {_config_value('iterations', config.iterations)}",
+        f"warm-up {_config_value('warmup', config.warmup)}",
+        _load_text(config.load),
+        f"max_tokens {_config_value('max_tokens', config.max_tokens)}",
+        f"temperature {_config_value('temperature', config.temperature)}",
+        "streaming" if config.streaming else "not streamed",
+        f"timeout {_config_value('timeout', config.timeout)}",
     ]
-    if config.get("rate") is not None:
-        rate = _config_value("rate", config["rate"])
-        load = f"rate {rate} req/s ({config.get('rate_mode', 'constant')})"
-        if config.get("max_concurrency"):
-            load += f", at most {config['max_concurrency']} in flight"
-        parts.append(load)
-    else:
-        parts.append(f"concurrency {_config_value('concurrency', config.get('concurrency'))}")
-    parts.append(f"max_tokens {_config_value('max_tokens', config.get('max_tokens'))}")
-    if "temperature" in config:
-        parts.append(f"temperature {_config_value('temperature', config['temperature'])}")
-    if "streaming" in config:
-        parts.append("streaming" if config["streaming"] else "not streamed")
-    if "timeout" in config:
-        parts.append(f"timeout {_config_value('timeout', config['timeout'])}")
-    if config.get("trials", 1) != 1:
-        parts.append(f"trials {config['trials']}")
-    if "seed" in config:
-        parts.append(f"seed {config['seed']}")
-    if config.get("slos"):
-        parts.append("SLOs " + ", ".join(str(s) for s in config["slos"]))
+    if config.trials != 1:
+        parts.append(f"trials {config.trials}")
+    if config.slos:
+        parts.append("SLOs " + ", ".join(config.slos))
     return " · ".join(parts)
 
 
@@ -96,7 +92,7 @@ def fingerprint_rows(report: RunReport) -> list[tuple[str, str]]:
     """(fact, value) pairs describing the machine and software the run was measured on."""
     fingerprint = report.fingerprint
     if fingerprint is None:
-        return [(str(k), str(v)) for k, v in report.hardware_info.items()]
+        return []
     rows = [
         ("CPU", _cpu(fingerprint)),
         ("RAM", f"{number(fingerprint.ram_total_gb)} GiB" if fingerprint.ram_total_gb else MISSING),
@@ -121,7 +117,7 @@ def fingerprint_line(report: RunReport) -> str:
     """The machine in one line: CPU, RAM, GPU, OS, Python and the runtime versions installed."""
     fingerprint = report.fingerprint
     if fingerprint is None:
-        return " · ".join(f"{k} {v}" for k, v in report.hardware_info.items()) or MISSING
+        return MISSING
     parts = [_cpu(fingerprint)]
     if fingerprint.ram_total_gb:
         parts.append(f"{number(fingerprint.ram_total_gb)} GiB RAM")

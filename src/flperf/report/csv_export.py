@@ -20,6 +20,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from flperf.bench.metrics import ResultMetrics
+from flperf.bench.run_document import RunDocument
 from flperf.report.document import RunReport
 from flperf.report.registry import Exporter, register
 
@@ -123,5 +124,5 @@ class CsvExporter(Exporter):
     media_type = "text/csv; charset=utf-8"
     file_extension = "csv"
 
-    def render(self, document: Mapping[str, Any]) -> str:
-        return render_csv(RunReport.from_document(document))
+    def render(self, document: RunDocument) -> str:
+        return render_csv(RunReport(document))

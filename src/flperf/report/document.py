@@ -1,157 +1,88 @@
-"""A run document read back into typed objects, the one input of every report.
+"""A run document prepared for layout: the one input of every report.
 
-The document is `{"run": {...}, "results": [...], "requests": [...], "samples": [...]}` as written
-by `flperf.report.json_export` (CLI files) or assembled from the store (API). Results are
-`ResultMetrics`, requests are `RequestRecord`s, samples are `ResourceSample`s whose `t_ns` lies on
-the run's time axis (origin 0, the axis of the requests' `start_ms`). `samples` may be absent.
+`RunReport` wraps a `flperf.bench.run_document.RunDocument` (written by `flperf bench --json` or
+assembled from the store) with what reports need besides the data: unique display names, each
+model's records and results, samples per model on the run's time axis (origin 0).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from collections.abc import Mapping
 from functools import cached_property
 from typing import Any
-
-from pydantic import ValidationError
 
 from flperf.bench.fingerprint import Fingerprint
 from flperf.bench.metrics import ResultMetrics
 from flperf.bench.monitor import ResourceSample
 from flperf.bench.records import RequestRecord, Status
+from flperf.bench.run_config import RunConfig
+from flperf.bench.run_document import ALL_SCENARIOS, DocumentError, RunDocument
 
-ALL_SCENARIOS = "*"
-"""The `scenario` of a result that covers every scenario of one model."""
-
-SAMPLE_FIELDS: tuple[str, ...] = tuple(
-    f.name for f in fields(ResourceSample) if f.name not in ("t_ns", "wall_time")
-)
-"""Readings of a `ResourceSample` carried by a sample row of the document."""
+__all__ = ["ALL_SCENARIOS", "DocumentError", "RunReport", "json_ready"]
 
 
-class DocumentError(ValueError):
-    """A run document that cannot be read, with a message naming the part that is wrong."""
-
-
-def sample_rows(
-    samples_by_model: Mapping[str, Sequence[ResourceSample]], ref_ns: int
-) -> list[dict[str, Any]]:
-    """Samples as the document's `samples` rows: `model_id`, `t_ms` on the run axis, readings."""
-    rows = []
-    for model_id, samples in samples_by_model.items():
-        for sample in samples:
-            row: dict[str, Any] = {
-                "model_id": model_id,
-                "t_ms": (sample.t_ns - ref_ns) / 1e6,
-                "wall_time": sample.wall_time,
-            }
-            row.update({name: getattr(sample, name) for name in SAMPLE_FIELDS})
-            rows.append(row)
-    return rows
-
-
-def _sample(row: Mapping[str, Any]) -> tuple[str, ResourceSample]:
-    model_id = row.get("model_id", row.get("model"))
-    if not isinstance(model_id, str):
-        raise DocumentError("samples: a row has no model_id")
-    readings = {name: row.get(name) for name in SAMPLE_FIELDS}
-    sample = ResourceSample(
-        t_ns=int(float(row["t_ms"]) * 1e6),
-        wall_time=float(row.get("wall_time") or 0.0),
-        **readings,
-    )
-    return model_id, sample
-
-
-@dataclass(frozen=True)
 class RunReport:
-    """One run, ready to be laid out: typed results, records and samples plus display names."""
+    """One run document, ready to be laid out: typed results, records and samples plus names."""
 
-    run: Mapping[str, Any]
-    results: list[ResultMetrics]
-    records: list[RequestRecord]
-    samples: dict[str, list[ResourceSample]] = field(default_factory=dict)
-    result_errors: dict[tuple[str, str], str] = field(default_factory=dict)
-    aliases: dict[str, str] = field(default_factory=dict)
+    def __init__(self, document: RunDocument) -> None:
+        self.document = document
+        self.run = document.run
+        self.results: list[ResultMetrics] = list(document.results)
+        self.records: list[RequestRecord] = list(document.requests)
+        self.samples: dict[str, list[ResourceSample]] = document.samples_by_model()
+        self.aliases: dict[str, str] = {
+            m: a for m, a in zip(self.run.model_ids, self.run.model_aliases, strict=False) if a
+        }
+        for entry in document.results:
+            if entry.model_alias:
+                self.aliases.setdefault(entry.model_id, entry.model_alias)
+        self.result_errors: dict[tuple[str, str], str] = {
+            (e.model_id, e.scenario): e.error for e in document.results if e.error
+        }
 
     @classmethod
-    def from_document(cls, document: Mapping[str, Any]) -> RunReport:
-        """Read a run document; raises `DocumentError` when a part of it is malformed."""
-        if not isinstance(document, Mapping):
-            raise DocumentError("a run document is a JSON object")
-        run = document.get("run")
-        run = {} if run is None else run
-        if not isinstance(run, Mapping):
-            raise DocumentError("'run' must be an object")
-        raw_results = _list(document, "results")
-        raw_requests = _list(document, "requests")
-        raw_samples = _list(document, "samples")
-        try:
-            results = [ResultMetrics.model_validate(r) for r in raw_results]
-        except ValidationError as exc:
-            raise DocumentError(f"results: {exc.errors()[0]['msg']}") from None
-        try:
-            records = [RequestRecord.from_dict(r) for r in raw_requests]
-        except (KeyError, ValueError, TypeError) as exc:
-            raise DocumentError(f"requests: not a request record ({exc})") from None
-        samples: dict[str, list[ResourceSample]] = {}
-        try:
-            for row in raw_samples:
-                model_id, sample = _sample(row)
-                samples.setdefault(model_id, []).append(sample)
-        except (KeyError, ValueError, TypeError) as exc:
-            raise DocumentError(f"samples: not a resource sample ({exc})") from None
-        for series in samples.values():
-            series.sort(key=lambda s: s.t_ns)
-
-        aliases = {str(k): str(v) for k, v in (run.get("model_aliases") or {}).items() if v}
-        errors: dict[tuple[str, str], str] = {}
-        for raw, result in zip(raw_results, results, strict=True):
-            if raw.get("model_alias"):
-                aliases.setdefault(result.model_id, str(raw["model_alias"]))
-            if raw.get("error"):
-                errors[(result.model_id, result.scenario)] = str(raw["error"])
-        return cls(run, results, records, samples, errors, aliases)
+    def from_document(cls, data: RunDocument | Mapping[str, Any] | bytes | str) -> RunReport:
+        """A report of a document given as data or JSON (raises `DocumentError`)."""
+        return cls(data if isinstance(data, RunDocument) else RunDocument.parse(data))
 
     # -- the run -------------------------------------------------------------------------------
 
     @property
     def run_id(self) -> str | None:
-        """The run's id (None for a document written by `flperf bench --json`)."""
-        value = self.run.get("id")
-        return str(value) if value is not None else None
+        """The run's id (None for a document of an old `flperf bench --json`)."""
+        return self.run.id
 
     @property
-    def suite_name(self) -> str | None:
+    def suite_name(self) -> str:
         """Name of the suite run."""
-        value = self.run.get("suite_name", self.run.get("suite"))
-        return str(value) if value is not None else None
+        return self.run.suite_name
 
     @property
     def status(self) -> str:
         """How the run ended (completed, cancelled, failed, interrupted...)."""
-        return str(self.run.get("status") or "unknown")
+        return self.run.status.value
 
     @property
-    def config(self) -> dict[str, Any]:
-        """The run's configuration as recorded (`RunConfig` fields; timeout in ms)."""
-        value = self.run.get("config")
-        return dict(value) if isinstance(value, Mapping) else {}
+    def config(self) -> RunConfig:
+        """The run's settings (`timeout` in ms)."""
+        return self.run.config
 
     @property
     def started_at(self) -> float | None:
         """Unix seconds."""
-        return _number(self.run.get("started_at"))
+        return self.run.started_at
 
     @property
     def completed_at(self) -> float | None:
         """Unix seconds."""
-        return _number(self.run.get("completed_at"))
+        return self.run.completed_at
 
     @property
     def duration_s(self) -> float | None:
-        """Wall time from start to completion, seconds."""
+        """Length of the run, seconds."""
+        if self.run.duration_s is not None:
+            return self.run.duration_s
         if self.started_at is None or self.completed_at is None:
             return None
         return max(0.0, self.completed_at - self.started_at)
@@ -159,29 +90,19 @@ class RunReport:
     @property
     def run_error(self) -> str | None:
         """Why the run failed, when it did."""
-        value = self.run.get("error")
-        return str(value) if value else None
-
-    @property
-    def hardware_info(self) -> dict[str, Any]:
-        """The recorded fingerprint as plain data ({} when none was recorded)."""
-        value = self.run.get("hardware_info")
-        return dict(value) if isinstance(value, Mapping) else {}
+        return self.run.error
 
     @property
     def fingerprint(self) -> Fingerprint | None:
-        """The recorded fingerprint, or None when absent or not in `Fingerprint`'s shape."""
-        try:
-            return Fingerprint.model_validate(self.hardware_info) if self.hardware_info else None
-        except ValidationError:
-            return None
+        """The recorded fingerprint (None when none was recorded)."""
+        return self.run.hardware_info
 
     # -- models and scenarios ------------------------------------------------------------------
 
     @cached_property
     def models(self) -> list[str]:
         """Model ids in run order (the run's list, then any only seen in results or requests)."""
-        seen: dict[str, None] = {str(m): None for m in self.run.get("model_ids") or []}
+        seen: dict[str, None] = dict.fromkeys(self.run.model_ids)
         for result in self.results:
             seen.setdefault(result.model_id, None)
         for record in self.records:
@@ -241,15 +162,6 @@ class RunReport:
         ]
 
 
-def _list(document: Mapping[str, Any], key: str) -> list[Any]:
-    value = document.get(key)
-    if value is None:
-        return []
-    if not isinstance(value, list) or not all(isinstance(item, Mapping) for item in value):
-        raise DocumentError(f"'{key}' must be a list of objects")
-    return value
-
-
 def json_ready(value: Any) -> Any:
     """`value` with every non-finite float (NaN, inf) replaced by None, which JSON can carry."""
     if isinstance(value, float):
@@ -259,9 +171,3 @@ def json_ready(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [json_ready(v) for v in value]
     return value
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value)

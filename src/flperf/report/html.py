@@ -9,17 +9,16 @@ from __future__ import annotations
 
 import functools
 import json
-import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import jinja2
 
 import flperf
-from flperf.bench.fingerprint import workload_hash
 from flperf.bench.metrics import ResultMetrics, Summary
 from flperf.bench.monitor import MonitorSummary
+from flperf.bench.run_document import RunDocument
 from flperf.plotly_asset import plotly_js_path
 from flperf.report.charts import build_charts
 from flperf.report.context import (
@@ -286,16 +285,6 @@ def best_figures(report: RunReport) -> list[tuple[str, str, str]]:
     return out
 
 
-def _workload_hash(report: RunReport) -> str | None:
-    value = report.run.get("workload_hash")
-    if value:
-        return str(value)
-    suite = report.run.get("suite")
-    if isinstance(suite, Mapping) and report.config:
-        return workload_hash(suite, report.config)
-    return None
-
-
 @functools.cache
 def _environment() -> jinja2.Environment:
     return jinja2.Environment(
@@ -307,8 +296,8 @@ def _environment() -> jinja2.Environment:
     )
 
 
-def render_html(report: RunReport, *, generated_at: float | None = None) -> str:
-    """The complete report page for `report`."""
+def render_html(report: RunReport) -> str:
+    """The complete report page for `report` (the same document always gives the same bytes)."""
     charts = build_charts(report)
     totals = [t for m in report.models if (t := report.model_total(m)) is not None]
     template = _environment().get_template("report.html.j2")
@@ -338,10 +327,9 @@ def render_html(report: RunReport, *, generated_at: float | None = None) -> str:
         sections=sections(report),
         config_line=config_line(report.config),
         config_rows=config_rows(report.config),
-        workload_hash=_workload_hash(report),
+        workload_hash=report.run.workload_hash,
         fingerprint_rows=fingerprint_rows(report),
         plotly_js=plotly_bundle(),
-        generated=timestamp(generated_at if generated_at is not None else time.time()),
         version=flperf.__version__,
     )
 
@@ -354,5 +342,5 @@ class HtmlExporter(Exporter):
     media_type = "text/html; charset=utf-8"
     file_extension = "html"
 
-    def render(self, document: Mapping[str, Any]) -> str:
-        return render_html(RunReport.from_document(document))
+    def render(self, document: RunDocument) -> str:
+        return render_html(RunReport(document))

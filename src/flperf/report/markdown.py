@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from typing import Any
 
 from flperf.bench.metrics import ResultMetrics
+from flperf.bench.run_document import RunDocument
 from flperf.report.context import (
     config_line,
     failure_rows,
@@ -131,5 +130,5 @@ class MarkdownExporter(Exporter):
     media_type = "text/markdown; charset=utf-8"
     file_extension = "md"
 
-    def render(self, document: Mapping[str, Any]) -> str:
-        return render_markdown(RunReport.from_document(document))
+    def render(self, document: RunDocument) -> str:
+        return render_markdown(RunReport(document))

@@ -1,19 +1,18 @@
 """Exporters by name: `json`, `csv`, `html`, `md`; each is a small class registered here.
 
-Every exporter renders the same input, a run document (see `flperf.report.document`), so the
-CLI (from a file or the store) and the API produce identical output. Adding a format means one new
-module whose class is decorated with `@register` and listed in `_BUILTIN_MODULES`.
+Every exporter renders the same input, a `flperf.bench.run_document.RunDocument`, so the CLI
+(from a file or the store) and the API produce identical bytes (a test compares them). Adding a
+format means one new module whose class is decorated with `@register` and listed in
+`_BUILTIN_MODULES`.
 """
 
 from __future__ import annotations
 
 import importlib
-import json
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
-from typing import Any, ClassVar, TypeVar
+from typing import ClassVar, TypeVar
 
-from flperf.report.document import json_ready
+from flperf.bench.run_document import RunDocument
 
 __all__ = [
     "Exporter",
@@ -37,10 +36,10 @@ class Exporter(ABC):
     """Extension of a file of this format, without the dot."""
 
     @abstractmethod
-    def render(self, document: Mapping[str, Any]) -> bytes | str:
+    def render(self, document: RunDocument) -> bytes | str:
         """The whole file for `document`."""
 
-    def render_bytes(self, document: Mapping[str, Any]) -> bytes:
+    def render_bytes(self, document: RunDocument) -> bytes:
         """`render`, encoded as UTF-8 when it returns text."""
         out = self.render(document)
         return out.encode("utf-8") if isinstance(out, str) else out
@@ -92,19 +91,18 @@ def exporter(name: str) -> Exporter:
         raise UnknownFormatError(f"unknown report format {name!r} (known: {known})") from None
 
 
-def render(document: Mapping[str, Any], fmt: str) -> bytes:
+def render(document: RunDocument, fmt: str) -> bytes:
     """Render a run document in format `fmt`, as bytes (UTF-8 for text formats)."""
     return exporter(fmt).render_bytes(document)
 
 
 @register
 class JsonExporter(Exporter):
-    """The run document itself, as written by `flperf.report.json_export`."""
+    """The run document itself (what `flperf bench --json` writes)."""
 
     name = "json"
     media_type = "application/json"
     file_extension = "json"
 
-    def render(self, document: Mapping[str, Any]) -> str:
-        text = json.dumps(json_ready(document), indent=1, ensure_ascii=False, allow_nan=False)
-        return text + "\n"
+    def render(self, document: RunDocument) -> bytes:
+        return document.to_json()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
 from flperf.bench.fingerprint import Fingerprint, comparability
 from flperf.bench.records import RequestRecord, Status
@@ -84,12 +84,7 @@ class ComparisonView(BaseModel):
 
 
 def _fingerprint(run: RunView) -> Fingerprint | None:
-    if not run.hardware_info:
-        return None
-    try:
-        return Fingerprint.model_validate(run.hardware_info)
-    except ValidationError:
-        return None
+    return run.hardware_info
 
 
 def _value(result: ResultView, metric: str) -> float | None:
@@ -207,12 +202,15 @@ def compare_runs(runs: RunService, run_ids: Sequence[str]) -> ComparisonView:
     checks = []
     for view in views:
         check = comparability(
-            base_view.workload_hash, view.workload_hash, _fingerprint(base_view), _fingerprint(view)
+            base_view.workload_hash or "",
+            view.workload_hash or "",
+            _fingerprint(base_view),
+            _fingerprint(view),
         )
         checks.append(
             RunComparability(
                 run_id=view.id,
-                workload_hash=view.workload_hash,
+                workload_hash=view.workload_hash or "",
                 comparable=check.comparable,
                 reason=check.reason,
                 differences=check.differences,

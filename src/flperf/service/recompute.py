@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from flperf.bench.metrics import aggregate_run
 from flperf.bench.records import RequestRecord
 from flperf.bench.resources import attach_resources
 from flperf.bench.run_config import RunConfig
-from flperf.service.run_execution import POSITIONS_PER_MODEL
 from flperf.store.requests_repo import load_records, load_samples
-from flperf.store.runs_repo import result_row
-from flperf.store.tables import ResultRow, RunRow
+from flperf.store.runs_repo import POSITIONS_PER_MODEL, delete_measured_results, result_row
+from flperf.store.tables import RunRow
 
 
 def recompute_results(session: Session, run: RunRow) -> int:
@@ -26,7 +24,7 @@ def recompute_results(session: Session, run: RunRow) -> int:
     by_model: dict[str, list[RequestRecord]] = {}
     for record in records:
         by_model.setdefault(record.model, []).append(record)
-    session.execute(delete(ResultRow).where(ResultRow.run_id == run.id, ResultRow.error.is_(None)))
+    delete_measured_results(session, run.id)
     order = [str(m) for m in run.model_ids]
     order += [m for m in by_model if m not in order]
     written = 0

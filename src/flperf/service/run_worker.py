@@ -1,6 +1,9 @@
-"""The worker of the run queue: one thread, with its own event loop, measuring queued runs in
-order. While a run is measured it is the worker's active run; its status and progress come from
-memory, and become the database's only once the database says the run ended."""
+"""The run queue: one thread of the server takes queued runs in order and has each measured by
+its own worker process (`flperf.service.worker_handle`), so runs never share the API's process.
+
+While a run is measured it is the worker's active run; its status and progress come from the
+worker's reports, and become the database's only once the database says the run ended.
+"""
 
 from __future__ import annotations
 
@@ -10,21 +13,15 @@ import queue
 import threading
 import time
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import undefer
-
-from flperf.bench import event_loop
-from flperf.bench.fingerprint import Fingerprint, run_fingerprint
-from flperf.bench.run_config import RunConfig
-from flperf.bench.runner import RunStatus
-from flperf.bench.workload import parse_suite
+from flperf.bench.run_document import RunState
 from flperf.service.logbook import Logbook
 from flperf.service.models import ModelService
-from flperf.service.run_execution import RunExecution
-from flperf.service.views import ProgressView
-from flperf.store import Database, RunRow
+from flperf.service.recompute import recompute_results
+from flperf.service.worker_handle import WorkerHandle, WorkerResult
+from flperf.store import Database
 from flperf.store.logs_repo import add_log
-from flperf.store.runs_repo import get_run, rowcount
+from flperf.store.requests_repo import count_records
+from flperf.store.runs_repo import change_status, get_run
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +42,7 @@ class RunWorker:
         self._monitor_interval_s = monitor_interval_s
         self._queue: queue.Queue[str | None] = queue.Queue()
         self._lock = threading.Lock()
-        self._active: RunExecution | None = None
+        self._active: WorkerHandle | None = None
         self._started = False  # the active run is `running` in the database
         self._thread: threading.Thread | None = None
         self.closing = False
@@ -54,14 +51,14 @@ class RunWorker:
         """Queue a run (already stored as `queued`)."""
         self._queue.put(run_id)
 
-    def active(self, run_id: str) -> RunExecution | None:
-        """The execution of `run_id` if the worker holds it (even before it is `running`)."""
+    def active(self, run_id: str) -> WorkerHandle | None:
+        """The worker of `run_id` if it is the one being handled (even before `running`)."""
         with self._lock:
             active = self._active
         return active if active is not None and active.run_id == run_id else None
 
-    def live(self, run_id: str) -> RunExecution | None:
-        """The execution of `run_id` once the database says it is `running`."""
+    def live(self, run_id: str) -> WorkerHandle | None:
+        """The worker of `run_id` once the database says it is `running`."""
         with self._lock:
             active, started = self._active, self._started
         if active is not None and started and active.run_id == run_id:
@@ -79,11 +76,15 @@ class RunWorker:
         with self._lock:
             active = self._active
         if active is not None:
-            active.cancel()
             self._logbook.run(active.run_id, "info", "Cancelling: the server is shutting down")
+            active.cancel()
         self._queue.put(None)
-        if self._thread is not None:
-            self._thread.join(timeout_s)
+        if self._thread is None:
+            return
+        self._thread.join(timeout_s)
+        if self._thread.is_alive() and active is not None:
+            active.kill()  # it did not stop when asked; its records are stored already
+            self._thread.join(10.0)
 
     def _work(self) -> None:
         while True:
@@ -92,85 +93,66 @@ class RunWorker:
                 return
             try:
                 self._execute(run_id)
-            except Exception as exc:  # the worker must survive anything one run does
-                log.exception("run %s failed in the worker", run_id)
+            except Exception as exc:  # the queue must survive anything one run does
+                log.exception("run %s failed in the run queue", run_id)
                 self._fail_unfinished(run_id, f"{type(exc).__name__}: {exc}")
 
     def _fail_unfinished(self, run_id: str, error: str) -> None:
-        """A run the worker could not handle ends `failed` (never stays queued or running)."""
+        """A run the queue could not handle ends `failed` (never stays queued or running)."""
         with contextlib.suppress(Exception), self._db.write() as session:
-            row = get_run(session, run_id)
-            if row is not None and row.status in ("queued", "running"):
-                row.status = "failed"
-                row.error = error
-                row.completed_at = time.time()
-                add_log(session, "run", run_id, "error", f"Run failed: {error}")
+            for state in (RunState.QUEUED, RunState.RUNNING):
+                if change_status(
+                    session, run_id, state, RunState.FAILED, error=error, completed_at=time.time()
+                ):
+                    add_log(session, "run", run_id, "error", f"Run failed: {error}")
 
     def _execute(self, run_id: str) -> None:
         with self._db.read() as session:
-            row = session.scalars(
-                select(RunRow).where(RunRow.id == run_id).options(undefer(RunRow.suite))
-            ).first()
-        if row is None or row.status != "queued":
+            row = get_run(session, run_id)
+        if row is None or row.status != RunState.QUEUED:
             return
-        execution = RunExecution(
-            row,
-            parse_suite(row.suite, f"run {run_id}"),
-            RunConfig.model_validate(row.config),
-            self._db,
+        handle = WorkerHandle(
+            run_id,
+            row.requests_total,
             self._models,
             self._logbook,
+            self._db.url,
             self._monitor_interval_s,
         )
         with self._lock:
-            self._active, self._started = execution, False
+            self._active, self._started = handle, False
         try:
-            hardware = self._fingerprint(row.model_ids).model_dump(mode="json")
             with self._db.write() as session:
-                changed = rowcount(
-                    session.execute(
-                        update(RunRow)
-                        .where(RunRow.id == run_id, RunRow.status == "queued")
-                        .values(status="running", started_at=time.time(), hardware_info=hardware)
-                    )
+                changed = change_status(
+                    session, run_id, RunState.QUEUED, RunState.RUNNING, started_at=time.time()
                 )
                 if changed:
                     add_log(session, "run", run_id, "info", "Run started")
             if not changed:
                 return  # cancelled meanwhile
+            handle.start()
             with self._lock:
                 self._started = True
-            self._finish(run_id, execution, *self._measure(execution))
+            self._logbook.run(run_id, "info", f"Measuring in worker process {handle.pid}")
+            self._finish(run_id, handle.wait())
         finally:
             with self._lock:
                 self._active, self._started = None, False
 
-    def _fingerprint(self, model_ids: list[str]) -> Fingerprint:
-        """The machine, plus each model's variant, execution provider and size on disk."""
-        return run_fingerprint({m: self._models.fingerprint_facts(m) for m in model_ids})
-
-    def _measure(self, execution: RunExecution) -> tuple[str, str | None]:
-        try:
-            outcome = event_loop.run(execution.run())
-        except Exception as exc:
-            log.exception("run %s failed", execution.run_id)
-            return "failed", f"{type(exc).__name__}: {exc}"
-        if outcome is RunStatus.CANCELLED:
-            return "cancelled", None
-        if execution.models_failed and len(execution.models_failed) == len(execution.model_ids):
-            return "failed", "no model could be started (see the run's logs)"
-        return "completed", None
-
-    def _finish(self, run_id: str, execution: RunExecution, status: str, error: str | None) -> None:
-        progress: ProgressView = execution.snapshot()[0]
+    def _finish(self, run_id: str, result: WorkerResult) -> None:
         with self._db.write() as session:
             row = get_run(session, run_id)
             if row is None:
                 return
-            row.status = status
-            row.error = error
+            done = result.done
+            if result.crashed:
+                recompute_results(session, row)
+                done = count_records(session, run_id)
+            row.status = result.status
+            row.error = result.error
             row.completed_at = max(time.time(), row.started_at or 0.0)
-            row.requests_done = progress.done
-            level = "error" if status == "failed" else "info"
-            message = f"Run {status}" + (f": {error}" if error else "")
-            add_log(session, "run", run_id, level, message, {"requests_done": progress.done})
+            if done is not None:
+                row.requests_done = done
+            level = "error" if result.status is RunState.FAILED else "info"
+            message = f"Run {result.status}" + (f": {result.error}" if result.error else "")
+            add_log(session, "run", run_id, level, message, {"requests_done": row.requests_done})

@@ -1,10 +1,10 @@
-"""RunService: queue benchmark runs, measure them one at a time, and read what they measured.
+"""RunService: queue benchmark runs, have them measured one at a time, and read what they measured.
 
-One worker thread (with its own event loop) takes queued runs in order. States: `queued` ->
+Runs are measured by a worker process each (`flperf.service.run_worker`). States: `queued` ->
 `running` -> `completed` | `failed` | `cancelled`; a run left `running` by a server that died
 becomes `interrupted` on the next start, with its results recomputed from the stored records.
-While a run is measured its status and progress come from memory; once the database says it
-ended, they come from there. A poll therefore never sees a run go backwards.
+While a run is measured its status and progress come from the worker's reports; once the
+database says it ended, they come from there. A poll therefore never sees a run go backwards.
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import func, select, update
 
-from flperf.bench.fingerprint import workload_hash
 from flperf.bench.records import RequestRecord
-from flperf.bench.run_config import RunConfig
+from flperf.bench.run_config import RunConfig, field_name, workload_hash
+from flperf.bench.run_document import RunDocument, RunState
+from flperf.bench.session import planned_requests
 from flperf.bench.workload import Suite, WorkloadError, get_suite, list_suites
 from flperf.service.errors import (
     ConflictError,
@@ -31,10 +31,9 @@ from flperf.service.errors import (
 from flperf.service.logbook import Logbook
 from flperf.service.models import ModelService
 from flperf.service.recompute import recompute_results
-from flperf.service.run_execution import RunExecution, planned_requests
 from flperf.service.run_worker import RunWorker
 from flperf.service.views import (
-    FINISHED_STATES,
+    CurrentView,
     LogView,
     ResultView,
     RunDetail,
@@ -42,6 +41,7 @@ from flperf.service.views import (
     RunView,
     SampleView,
 )
+from flperf.service.worker_handle import WorkerHandle
 from flperf.store import Database, RunRow, new_id
 from flperf.store.logs_repo import add_log, list_logs
 from flperf.store.models_repo import get_model
@@ -54,11 +54,12 @@ from flperf.store.requests_repo import (
 )
 from flperf.store.runs_repo import (
     SUMMARY_SCENARIO,
+    change_status,
+    count_with_status,
     delete_run,
     get_run,
     list_results,
     list_runs,
-    rowcount,
     run_results,
     runs_with_status,
 )
@@ -87,8 +88,20 @@ class RequestPage:
 
 def _config_error(exc: ValidationError) -> InvalidInputError:
     err = exc.errors()[0]
-    field = ".".join(str(p) for p in ("config", *err["loc"]))
-    return InvalidInputError(field, err["msg"])
+    where = field_name(err["loc"])
+    return InvalidInputError(
+        f"config.{where}" if where else "config", err["msg"].removeprefix("Value error, ")
+    )
+
+
+def parse_config(config: RunConfig | Mapping[str, Any] | None) -> RunConfig:
+    """A run's settings from a request body (raises `InvalidInputError` naming the field)."""
+    if isinstance(config, RunConfig):
+        return config
+    try:
+        return RunConfig.model_validate(dict(config or {}))
+    except ValidationError as exc:
+        raise _config_error(exc) from None
 
 
 class RunService:
@@ -126,13 +139,7 @@ class RunService:
         """Validate and queue a run; returns its id. Raises `InvalidInputError` naming the field."""
         if self._worker.closing:
             raise UnavailableError("the server is shutting down")
-        if isinstance(config, RunConfig):
-            run_config = config
-        else:
-            try:
-                run_config = RunConfig.model_validate(dict(config or {}))
-            except ValidationError as exc:
-                raise _config_error(exc) from None
+        run_config = parse_config(config)
         ids = list(model_ids)
         if not ids:
             raise InvalidInputError("modelIds", "give at least one model id")
@@ -155,7 +162,6 @@ class RunService:
                 f"this run would send {per_model * len(ids):,} requests; the limit is "
                 f"{MAX_REQUESTS_PER_RUN:,} (lower iterations, trials or the models)",
             )
-        config_json = run_config.model_dump(mode="json")
         suite_json = suite.content_dict()
         now = time.time()
         run_id = new_id("run")
@@ -166,10 +172,8 @@ class RunService:
                 if row is None:
                     raise InvalidInputError(f"modelIds[{i}]", f"unknown model id {model_id!r}")
                 aliases[model_id] = row.alias
-            queued = session.scalar(
-                select(func.count()).select_from(RunRow).where(RunRow.status == "queued")
-            )
-            if (queued or 0) >= self._max_queued:
+            queued = count_with_status(session, RunState.QUEUED)
+            if queued >= self._max_queued:
                 raise UnavailableError(
                     f"{queued} runs are already queued; wait for them or cancel some"
                 )
@@ -181,10 +185,10 @@ class RunService:
                     scenarios=[s.name for s in suite.scenarios],
                     model_ids=ids,
                     model_aliases=aliases,
-                    config=config_json,
+                    config=run_config.model_dump(mode="json"),
                     hardware_info=None,
-                    workload_hash=workload_hash(suite_json, config_json),
-                    status="queued",
+                    workload_hash=workload_hash(suite_json, run_config),
+                    status=RunState.QUEUED,
                     requests_total=per_model * len(ids),
                     requests_done=0,
                     created_at=now,
@@ -204,15 +208,12 @@ class RunService:
 
     # -- reading -------------------------------------------------------------------------
 
-    def _live(self, run_id: str) -> RunExecution | None:
-        return self._worker.live(run_id)
-
-    def _view(self, row: RunRow) -> RunView:
-        live = self._live(row.id)
+    def _view(self, row: RunRow, live: WorkerHandle | None = None) -> RunView:
+        live = live or self._worker.live(row.id)
         if live is None:
             return RunView.of(row)
-        progress, _, _ = live.snapshot()
-        return RunView.of(row, progress=progress, status="running")
+        detail, _, _ = live.snapshot()
+        return RunView.of(row, detail, RunState.RUNNING)
 
     def _row(self, run_id: str) -> RunRow:
         with self._db.read() as session:
@@ -232,47 +233,51 @@ class RunService:
 
     def detail(self, run_id: str) -> RunDetail:
         """The run, its per-scenario results and its per-model summaries."""
-        live = self._live(run_id)
+        live = self._worker.live(run_id)
         with self._db.read() as session:
             row = get_run(session, run_id)
             if row is None:
                 raise NotFoundError(f"run {run_id!r} not found")
             results = run_results(session, run_id)
-        if live is not None:
-            progress, _, _ = live.snapshot()
-            run = RunView.of(row, progress=progress, status="running")
-        else:
-            run = RunView.of(row)
         views = [ResultView.of(r) for r in results]
         return RunDetail(
-            run=run,
+            run=self._view(row, live),
             results=[v for v in views if v.scenario != SUMMARY_SCENARIO],
             summary=[v for v in views if v.scenario == SUMMARY_SCENARIO],
         )
 
     def status(self, run_id: str) -> RunStatusView:
         """Status, progress, what is measured now and the ETA."""
-        live = self._live(run_id)
+        live = self._worker.live(run_id)
+        view = self._view(self._row(run_id), live)
         if live is not None:
-            row = self._row(run_id)
-            progress, current, eta = live.snapshot()
+            detail, current, eta = live.snapshot()
+            now = None
+            if current is not None:
+                now = CurrentView(
+                    model_id=current.model_id,
+                    model_alias=view.alias(current.model_id) if current.model_id else None,
+                    scenario=current.scenario,
+                )
             return RunStatusView(
                 id=run_id,
-                status="running",
-                progress=progress,
-                current=current,
+                status=RunState.RUNNING,
+                progress=detail.percent,
+                progress_detail=detail,
+                current=now,
                 eta_s=eta,
-                started_at=RunView.of(row).started_at,
+                started_at=view.started_at,
                 completed_at=None,
                 error=None,
+                worker_pid=live.pid,
             )
-        view = self.get_run(run_id)
         return RunStatusView(
             id=run_id,
             status=view.status,
             progress=view.progress,
+            progress_detail=view.progress_detail,
             current=None,
-            eta_s=0.0 if view.status in FINISHED_STATES else None,
+            eta_s=0.0 if view.status.finished else None,
             started_at=view.started_at,
             completed_at=view.completed_at,
             error=view.error,
@@ -332,6 +337,16 @@ class RunService:
         with self._db.read() as session:
             return [SampleView.of(r) for r in list_samples(session, run_id)]
 
+    def document(self, run_id: str) -> RunDocument:
+        """The whole run (results with the `*` rows, every record, the samples) as one document,
+        the input of every export."""
+        view = self.get_run(run_id)
+        with self._db.read() as session:
+            results = [ResultView.of(r).entry() for r in run_results(session, run_id)]
+            records = load_records(session, run_id)
+            samples = [SampleView.of(r) for r in list_samples(session, run_id)]
+        return RunDocument(run=view, results=results, requests=records, samples=list(samples))
+
     def logs(self, run_id: str, limit: int = 100) -> builtins.list[LogView]:
         """The newest `limit` log records of the run, newest first."""
         self._row(run_id)
@@ -352,27 +367,23 @@ class RunService:
             if self._cancel_queued(run_id, "Cancelled before it started"):
                 return self.status(run_id)
             current = self._row(run_id)
-            if current.status in FINISHED_STATES:
+            if RunState(current.status).finished:
                 raise ConflictError(f"run {run_id} already ended ({current.status})")
         raise ConflictError(f"run {run_id} is not run by this server; it cannot be cancelled")
 
     def _cancel_queued(self, run_id: str, message: str) -> bool:
         with self._db.write() as session:
-            changed = rowcount(
-                session.execute(
-                    update(RunRow)
-                    .where(RunRow.id == run_id, RunRow.status == "queued")
-                    .values(status="cancelled", completed_at=time.time())
-                )
+            changed = change_status(
+                session, run_id, RunState.QUEUED, RunState.CANCELLED, completed_at=time.time()
             )
             if changed:
                 add_log(session, "run", run_id, "info", message)
-        return bool(changed)
+        return changed
 
     def delete(self, run_id: str) -> None:
         """Delete a run with everything it measured (not while it is running)."""
         row = self._row(run_id)
-        if row.status == "queued":
+        if row.status == RunState.QUEUED:
             self._cancel_queued(run_id, "Cancelled: deleted")
         if self._worker.active(run_id) is not None:
             raise ConflictError(f"run {run_id} is running; cancel it first")
@@ -380,7 +391,7 @@ class RunService:
             current = get_run(session, run_id)
             if current is None:
                 raise NotFoundError(f"run {run_id!r} not found")
-            if current.status == "running":
+            if current.status == RunState.RUNNING:
                 raise ConflictError(f"run {run_id} is running; cancel it first")
             delete_run(session, run_id)
 
@@ -390,42 +401,46 @@ class RunService:
         """Runs a dead server left behind: `running` and `queued` ones become `interrupted`
         (results recomputed from the stored records, nothing measured is dropped)."""
         with self._db.read() as session:
-            stale = runs_with_status(session, ("running", "queued"))
+            stale = runs_with_status(session, (RunState.RUNNING, RunState.QUEUED))
         for row in stale:
             with self._db.write() as session:
                 kept = count_records(session, row.id)
                 end = last_wall_end(session, row.id)
-                if row.status == "running":
+                was = row.status
+                if was == RunState.RUNNING:
                     recompute_results(session, row)
-                current = get_run(session, row.id)
-                if current is None:
-                    continue
-                was = current.status
-                current.status = "interrupted"
-                current.requests_done = kept
-                current.completed_at = end or current.started_at or current.created_at
-                current.error = (
+                error = (
                     "the server stopped while this run was measured"
-                    if was == "running"
+                    if was == RunState.RUNNING
                     else "the server stopped before this run started"
                 )
-                add_log(
+                moved = change_status(
                     session,
-                    "run",
                     row.id,
-                    "warning",
-                    f"Interrupted: {current.error}; {kept} request records kept",
+                    was,
+                    RunState.INTERRUPTED,
+                    requests_done=kept,
+                    completed_at=end or row.started_at or row.created_at,
+                    error=error,
                 )
+                if moved:
+                    add_log(
+                        session,
+                        "run",
+                        row.id,
+                        "warning",
+                        f"Interrupted: {error}; {kept} request records kept",
+                    )
 
     def start_worker(self) -> None:
-        """Start the thread that measures queued runs."""
+        """Start the thread that has queued runs measured."""
         self._worker.start()
 
     def close(self, timeout_s: float = 30.0) -> None:
         """Shutdown: queued runs and the running one end `cancelled` (never `interrupted`)."""
         self._worker.closing = True
         with self._db.read() as session:
-            queued = [r.id for r in runs_with_status(session, ("queued",))]
+            queued = [r.id for r in runs_with_status(session, (RunState.QUEUED,))]
         for run_id in queued:
             self._cancel_queued(run_id, "Cancelled: the server shut down before it started")
         self._worker.close(timeout_s)

@@ -11,12 +11,17 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from flperf.bench.metrics import ResultMetrics
+from flperf.bench.run_config import RunConfig
+from flperf.bench.run_document import (
+    ProgressDetail,
+    ResultEntry,
+    RunInfo,
+    RunState,
+    SampleEntry,
+)
 from flperf.store.tables import LogRow, ModelRow, ResultRow, RunRow, SampleRow
 
 ModelStatus = Literal["stopped", "starting", "running", "error"]
-RunState = Literal["queued", "running", "completed", "failed", "cancelled", "interrupted"]
-FINISHED_STATES: tuple[str, ...] = ("completed", "failed", "cancelled", "interrupted")
 
 
 def seconds(value: float | None) -> int | None:
@@ -84,71 +89,46 @@ class LogView(BaseModel):
         )
 
 
-class ProgressView(BaseModel):
-    """How far a run is."""
-
-    done: int = Field(description="Requests finished (warm-up included)")
-    total: int = Field(description="Requests planned")
-    fraction: float = Field(description="done / total, 0..1")
-    ok: int | None = Field(default=None, description="Finished successfully (live runs only)")
-    failed: int | None = Field(default=None, description="Ended in error or timeout (live)")
-
-
-class RunView(BaseModel):
-    """A benchmark run."""
-
-    id: str = Field(description="Public id, `run_<hex>`")
-    suite_name: str
-    model_ids: list[str]
-    config: dict[str, Any] = Field(description="The run's RunConfig (timeout in ms)")
-    hardware_info: dict[str, Any] | None = Field(description="Fingerprint of the machine")
-    status: RunState
-    started_at: int | None
-    completed_at: int | None
-    created_at: int
-    error: str | None = Field(default=None, description="Why the run failed, when it did")
-    model_aliases: dict[str, str] = Field(description="Alias of each model id at run time")
-    scenarios: list[str] = Field(description="Scenarios run, in order")
-    workload_hash: str = Field(description="Same hash = same workload (suite + settings)")
-    progress: ProgressView
+class RunView(RunInfo):
+    """A benchmark run as the API lists it (`progress` live while it measures)."""
 
     @classmethod
     def of(
-        cls, row: RunRow, progress: ProgressView | None = None, status: str | None = None
+        cls,
+        row: RunRow,
+        detail: ProgressDetail | None = None,
+        status: RunState | None = None,
     ) -> RunView:
-        total = row.requests_total
+        ids = [str(m) for m in row.model_ids]
+        detail = detail or ProgressDetail(done=row.requests_done, total=row.requests_total)
+        duration = None
+        if row.started_at is not None and row.completed_at is not None:
+            duration = max(0.0, row.completed_at - row.started_at)
         return cls(
             id=row.id,
             suite_name=row.suite_name,
-            model_ids=[str(m) for m in row.model_ids],
-            config=row.config,
+            model_ids=ids,
+            model_aliases=[row.model_aliases.get(m) for m in ids],
+            config=RunConfig.model_validate(row.config),
             hardware_info=row.hardware_info,
-            status=status or row.status,
+            status=status or RunState(row.status),
+            error=row.error,
+            created_at=int(row.created_at),
             started_at=seconds(row.started_at),
             completed_at=seconds(row.completed_at),
-            created_at=int(row.created_at),
-            error=row.error,
-            model_aliases={str(k): str(v) for k, v in row.model_aliases.items()},
+            duration_s=duration,
             scenarios=[str(name) for name in row.scenarios],
             workload_hash=row.workload_hash,
-            progress=progress
-            or ProgressView(
-                done=row.requests_done,
-                total=total,
-                fraction=row.requests_done / total if total else 1.0,
-            ),
+            progress=detail.percent,
+            progress_detail=detail,
         )
 
 
-class ResultView(ResultMetrics):
+class ResultView(ResultEntry):
     """Aggregates of one model on one scenario of a run (every field of `ResultMetrics`)."""
 
     id: str = Field(description="Public id, `result_<hex>`")
     run_id: str
-    model_alias: str | None = Field(description="The model's alias at run time")
-    error: str | None = Field(
-        default=None, description="Why the scenario could not run at all (e.g. model start)"
-    )
 
     @classmethod
     def of(cls, row: ResultRow) -> ResultView:
@@ -162,6 +142,10 @@ class ResultView(ResultMetrics):
                 "error": row.error,
             }
         )
+
+    def entry(self) -> ResultEntry:
+        """The result as a run document holds it (without the store's ids)."""
+        return ResultEntry.model_validate(self.model_dump(exclude={"id", "run_id"}))
 
 
 class RunDetail(BaseModel):
@@ -183,29 +167,20 @@ class RunStatusView(BaseModel):
 
     id: str
     status: RunState
-    progress: ProgressView
+    progress: float = Field(description="Percent of planned requests done, 0-100")
+    progress_detail: ProgressDetail = Field(description="Requests done, planned, ok and failed")
     current: CurrentView | None = Field(description="What is being measured now")
     eta_s: float | None = Field(description="Seconds left at the pace so far")
     started_at: int | None
     completed_at: int | None
     error: str | None
+    worker_pid: int | None = Field(
+        default=None, description="Process measuring the run (while it runs)"
+    )
 
 
-class SampleView(BaseModel):
+class SampleView(SampleEntry):
     """One resource sample; `t_ms` is on the run's time axis (as requests' `start_ms`)."""
-
-    model_id: str
-    t_ms: float
-    wall_time: float
-    cpu_percent: float | None
-    ram_percent: float | None
-    proc_cpu_percent: float | None
-    proc_rss_mb: float | None
-    proc_count: int | None
-    gpu_util_percent: float | None
-    gpu_mem_used_mb: float | None
-    gpu_power_w: float | None
-    cpu_energy_j: float | None
 
     @classmethod
     def of(cls, row: SampleRow) -> SampleView:

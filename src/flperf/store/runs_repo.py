@@ -6,14 +6,17 @@ import time
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Result, delete, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import CursorResult, Result, delete, func, select, update
+from sqlalchemy.orm import Session, undefer
 
 from flperf.bench.metrics import ResultMetrics
 from flperf.store.tables import ResultRow, RunRow, is_public_id, new_id
 
 SUMMARY_SCENARIO = "*"
 """Scenario name of the per-model result over all of a run's scenarios."""
+
+POSITIONS_PER_MODEL = 100_000
+"""Result positions a model of a run owns: model i's results sit at i * this + their order."""
 
 
 def rowcount(result: Result[Any]) -> int:
@@ -33,6 +36,41 @@ def list_runs(session: Session, limit: int, offset: int = 0) -> tuple[list[RunRo
     total = int(session.scalar(select(func.count()).select_from(RunRow)) or 0)
     query = select(RunRow).order_by(RunRow.created_at.desc(), RunRow.id).limit(limit)
     return list(session.scalars(query.offset(offset))), total
+
+
+def get_run_with_suite(session: Session, run_id: str) -> RunRow | None:
+    """The run with its suite snapshot loaded (the column is deferred elsewhere)."""
+    if not is_public_id(run_id, "run"):
+        return None
+    query = select(RunRow).where(RunRow.id == run_id).options(undefer(RunRow.suite))
+    return session.scalars(query).first()
+
+
+def count_with_status(session: Session, status: str) -> int:
+    """How many runs are in `status`."""
+    query = select(func.count()).select_from(RunRow).where(RunRow.status == status)
+    return int(session.scalar(query) or 0)
+
+
+def change_status(session: Session, run_id: str, expected: str, new: str, **values: Any) -> bool:
+    """Move the run from `expected` to `new` (setting `values` too) only if it is still
+    `expected`; returns whether it moved. Two servers or threads never both win."""
+    query = (
+        update(RunRow)
+        .where(RunRow.id == run_id, RunRow.status == expected)
+        .values(status=new, **values)
+    )
+    return rowcount(session.execute(query)) > 0
+
+
+def set_hardware_info(session: Session, run_id: str, info: dict[str, Any]) -> None:
+    """Record the machine (and models) a run is measured on."""
+    session.execute(update(RunRow).where(RunRow.id == run_id).values(hardware_info=info))
+
+
+def delete_measured_results(session: Session, run_id: str) -> None:
+    """Delete a run's results computed from records (rows of models that could not start stay)."""
+    session.execute(delete(ResultRow).where(ResultRow.run_id == run_id, ResultRow.error.is_(None)))
 
 
 def runs_with_status(session: Session, statuses: Sequence[str]) -> list[RunRow]:

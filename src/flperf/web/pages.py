@@ -9,8 +9,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 
 from flperf import __version__
+from flperf.bench.run_config import config_bounds
 from flperf.web.assets import TEMPLATES_DIR
 
 
@@ -30,6 +32,18 @@ NAV: tuple[NavItem, ...] = (
 )
 
 
+def input_limits(setting: str) -> Markup:
+    """` min=".." max=".."` of a number input, from the run settings' one set of bounds."""
+    bound = config_bounds()[setting]
+    low = bound.minimum if bound.minimum is not None else bound.exclusive_minimum
+    attrs = "".join(
+        f' {name}="{value}"'
+        for name, value in (("min", low), ("max", bound.maximum))
+        if value is not None
+    )
+    return Markup(attrs)  # numbers only: nothing to escape
+
+
 def templates() -> Jinja2Templates:
     """Jinja2 templates with autoescaping on for every file (user text is never trusted)."""
     env = Environment(
@@ -38,7 +52,7 @@ def templates() -> Jinja2Templates:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.globals.update(nav=NAV, version=__version__)
+    env.globals.update(nav=NAV, version=__version__, limits=input_limits)
     return Jinja2Templates(env=env)
 
 

@@ -40,7 +40,7 @@ export const PERFORMANCE = [
   stat("e2e_ms", "p99", f.ms, "Latency p99"),
   stat("itl_ms", "p50", f.ms, "ITL p50", "Inter-token latency (time per output token), median"),
   stat("itl_ms", "p95", f.ms, "ITL p95"),
-  stat("gen_tps", "p50", f.num, "Decode tok/s p50", "Per-request decode speed, 1000 / ITL"),
+  stat("decode_tps", "p50", f.num, "Decode tok/s p50", "Per-request decode speed, 1000 / ITL"),
   stat("output_tokens", "mean", f.num, "Out tokens (mean)"),
   { label: "Cold TTFT", num: true, title: "TTFT of the first request (cold start)", value: (r) => f.ms(r.cold_ttft_ms) },
 ];
@@ -76,6 +76,6 @@ export const RESOURCES = [
 
 export const DISTRIBUTIONS = [
   ["ttft_ms", "TTFT", f.ms], ["e2e_ms", "Latency", f.ms], ["itl_ms", "ITL", f.ms],
-  ["gen_tps", "Decode tok/s", f.num], ["output_tokens", "Output tokens", f.num],
+  ["decode_tps", "Decode tok/s", f.num], ["output_tokens", "Output tokens", f.num],
   ["dispatch_delay_ms", "Dispatch delay", f.ms],
 ];

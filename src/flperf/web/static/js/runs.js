@@ -7,10 +7,22 @@ export function newestFirst(runs) {
   return [...runs].sort((a, b) => (b.created_at ?? b.started_at ?? 0) - (a.created_at ?? a.started_at ?? 0));
 }
 
-/** The aliases of a run's models, as stored with the run. */
+/** The aliases of a run's models, as stored with the run (`model_aliases` is in `model_ids` order). */
 export function runModels(run) {
-  const aliases = run.model_aliases || {};
-  return (run.model_ids || []).map((id) => aliases[id] || id);
+  const aliases = run.model_aliases || [];
+  return (run.model_ids || []).map((id, i) => aliases[i] || id);
+}
+
+/** A function giving the alias a model id had in `run`. */
+export function aliasLookup(run) {
+  const names = new Map((run.model_ids || []).map((id, i) => [id, (run.model_aliases || [])[i] || id]));
+  return (id) => names.get(id) || id;
+}
+
+/** "done / total" requests of a run or a status answer. */
+export function requestCount(run) {
+  const d = run.progress_detail;
+  return d ? `${f.int(d.done)} / ${f.int(d.total)}` : "–";
 }
 
 export function runLink(run) {
@@ -19,9 +31,8 @@ export function runLink(run) {
 }
 
 export function runStatus(run) {
-  const p = run.progress;
-  const live = run.status === "running" && p && p.total
-    ? ` ${Math.round(100 * (p.fraction ?? p.done / p.total))} %` : "";
+  const live = run.status === "running" && typeof run.progress === "number"
+    ? ` ${Math.round(run.progress)} %` : "";
   return h("span", { class: "inline" }, badge(run.status, run.status + live),
     run.error ? h("span", { class: "muted small clip", title: run.error, text: run.error }) : null);
 }

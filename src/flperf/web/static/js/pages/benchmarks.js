@@ -4,7 +4,7 @@ import { api, seg } from "../api.js";
 import { h, $, show, badge, empty, failure, table, toast, poll, confirmAction, busy } from "../dom.js";
 import * as f from "../format.js";
 import { axis, plot } from "../charts.js";
-import { newestFirst, runLink, runModels, runStatus } from "../runs.js";
+import { newestFirst, requestCount, runLink, runModels, runStatus } from "../runs.js";
 
 const ACTIVE = new Set(["queued", "running"]);
 let suites = [];
@@ -83,9 +83,13 @@ async function startRun(event) {
     }
   }
   const rate = numberField(form, "rate");
+  const load = rate !== null && rate > 0
+    ? { kind: form.elements.rate_mode.value, rate, max_concurrency: numberField(form, "max_concurrency") }
+    : { kind: "closed", concurrency: numberField(form, "concurrency") };
+  if (load.kind === "poisson") load.seed = numberField(form, "seed") ?? 0;
   const config = {
     iterations: numberField(form, "iterations"),
-    concurrency: numberField(form, "concurrency"),
+    load,
     warmup: numberField(form, "warmup") ?? 0,
     timeout: numberField(form, "timeout"),
     temperature: numberField(form, "temperature"), // 0 is a valid temperature
@@ -94,10 +98,6 @@ async function startRun(event) {
     streaming: form.elements.streaming.checked,
     scenarios,
   };
-  if (rate !== null && rate > 0) {
-    config.rate = rate;
-    config.rate_mode = form.elements.rate_mode.value;
-  }
   try {
     const reply = await busy($("run-start"), () => api.post("/api/benchmarks/run", {
       modelIds, suiteName: $("suite").value, config }));
@@ -143,9 +143,10 @@ function follow(runId) {
 async function tick(state) {
   const st = await api.get(seg`/api/benchmarks/runs/${state.id}/status`);
   if (live !== state) return;
-  const p = st.progress || { done: 0, total: 0, fraction: 0 };
-  $("live-progress").value = p.fraction ?? 0;
-  $("live-pct").textContent = `${f.num(100 * (p.fraction ?? 0), 0)} %`;
+  const p = st.progress_detail || { done: 0, total: 0 };
+  const pct = typeof st.progress === "number" ? st.progress : 0;
+  $("live-progress").value = pct / 100;
+  $("live-pct").textContent = `${f.num(pct, 0)} %`;
   const cur = st.current;
   const rows = [
     ["Status", badge(st.status)],
@@ -234,7 +235,7 @@ function renderRuns() {
     { label: "Suite", value: (r) => r.suite_name },
     { label: "Models", class: "clip", value: (r) => runModels(r).join(", ") },
     { label: "Scenarios", num: true, value: (r) => f.int((r.scenarios || []).length) },
-    { label: "Requests", num: true, value: (r) => `${f.int(r.progress?.done)} / ${f.int(r.progress?.total)}` },
+    { label: "Requests", num: true, value: requestCount },
     { label: "Status", value: runStatus },
     { label: "Created", value: (r) => f.when(r.created_at) },
     { label: "", value: (r) => h("div", { class: "actions" },

@@ -6,7 +6,7 @@ import * as f from "../format.js";
 import { DISTRIBUTIONS, PERFORMANCE, RELIABILITY, RESOURCES } from "../metric_columns.js";
 import { chartGrid, drawDistributions, drawLatency, drawResources, drawThroughput, drawTradeoff } from "../results_charts.js";
 import { requestsSection } from "../requests_table.js";
-import { newestFirst, runLink, runModels, runStatus } from "../runs.js";
+import { aliasLookup, newestFirst, requestCount, runLink, runModels, runStatus } from "../runs.js";
 
 const runId = new URLSearchParams(window.location.search).get("run");
 
@@ -57,7 +57,7 @@ function header(run) {
       ["Scenarios", (run.scenarios || []).join(", ")],
       ["Started", f.when(run.started_at)],
       ["Duration", duration],
-      ["Requests", `${f.int(run.progress?.done)} / ${f.int(run.progress?.total)}`],
+      ["Requests", requestCount(run)],
     ]),
     ["queued", "running"].includes(run.status)
       ? h("p", { class: "notice" }, "This run is still going; results fill in as each model finishes. ",
@@ -145,9 +145,19 @@ function fingerprint(info) {
   return facts(pairs);
 }
 
+/** A run's load in words: "closed loop, concurrency 4" or "poisson rate 5 req/s, at most 8 in flight". */
+function loadText(load) {
+  if (!load) return "–";
+  if (load.kind === "closed") return `closed loop, concurrency ${load.concurrency}`;
+  let text = `${load.kind} rate ${load.rate} req/s`;
+  if (load.kind === "poisson") text += ` (seed ${load.seed})`;
+  if (load.max_concurrency) text += `, at most ${load.max_concurrency} in flight`;
+  return text;
+}
+
 function configFacts(run) {
-  const pairs = Object.entries(run.config || {}).map(([k, v]) =>
-    [k, v === null ? "default" : Array.isArray(v) ? v.join(", ") : String(v)]);
+  const pairs = Object.entries(run.config || {}).filter(([k]) => k !== "concurrency").map(([k, v]) =>
+    [k, k === "load" ? loadText(v) : v === null ? "default" : Array.isArray(v) ? v.join(", ") : String(v)]);
   pairs.push(["workload hash", h("code", { text: run.workload_hash || "–", title: "Same hash = same workload" })]);
   return facts(pairs);
 }
@@ -177,7 +187,7 @@ async function showRun() {
     return;
   }
   const { run, results = [], summary = [] } = detail;
-  const aliasOf = (id) => (run.model_aliases && run.model_aliases[id]) || id;
+  const aliasOf = aliasLookup(run);
   $("results-title").textContent = `Results · ${run.suite_name} · ${runModels(run).join(", ")}`;
   document.title = `Results ${run.id} · FLPerformance`;
   exportLinks(run);

@@ -1,0 +1,82 @@
+"""How `flperf bench` gets its models served: an endpoint you run, or Foundry Local hosts.
+
+With `--endpoint` every model is a name sent to that server, which is neither started nor
+stopped. Without it each `--model` is a Foundry Local model id or alias: a host process is
+started just before the model's turn and stopped right after it, as the server does for runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from flperf.bench.runner import Target
+from flperf.bench.session import ModelRef, ServeError, StaticServing
+
+
+def endpoint_serving(
+    names: Sequence[str], endpoint: str, api_key: str | None, pid: int | None
+) -> StaticServing:
+    """Models of an OpenAI-compatible server the user runs (nothing to start or stop)."""
+    return StaticServing([Target(name, endpoint, name, api_key=api_key, pid=pid) for name in names])
+
+
+class FoundryServing:
+    """Foundry Local models, each served by a host process for the length of its turn.
+
+    Models are looked up in the catalogs first, so records carry each model's alias; a model
+    that cannot be found is still listed (under the name given) and fails when served.
+    """
+
+    def __init__(self, names: Sequence[str], start_timeout_s: float = 120.0) -> None:
+        from flperf.providers import FoundryProvider, ProviderError
+
+        self._provider = FoundryProvider()
+        self._timeout_s = start_timeout_s
+        self._ids: dict[str, str] = {}
+        self._facts: dict[str, dict[str, Any]] = {}
+        self._problems: dict[str, str] = {}
+        self.models: list[ModelRef] = []
+        for name in names:
+            try:
+                info = self._provider.get_model(name)
+            except ProviderError as exc:
+                self._problems[name] = _first_line(exc)
+                self.models.append(ModelRef(name))
+                continue
+            key = info.alias or name
+            self._ids[key] = info.id
+            self._facts[key] = info.run_facts()
+            self.models.append(ModelRef(key, info.alias))
+
+    def describe(self, key: str) -> dict[str, Any]:
+        return self._facts.get(key, {"provider": "foundry", "model_variant_id": key})
+
+    def serve(self, key: str) -> Target:
+        from flperf.host.supervisor import HostStartError
+        from flperf.providers import ModelTarget, ProviderError
+
+        if key in self._problems:
+            raise ServeError(self._problems[key])
+        try:
+            served = self._provider.start(
+                ModelTarget(provider="foundry", model_id=self._ids[key]), timeout_s=self._timeout_s
+            )
+        except (ProviderError, HostStartError) as exc:
+            raise ServeError(_first_line(exc)) from None
+        return Target(name=key, endpoint=served.base_url, served_model=served.model, pid=served.pid)
+
+    def release(self, key: str) -> None:
+        from flperf.providers import ModelTarget
+
+        if key in self._ids:
+            self._provider.stop(ModelTarget(provider="foundry", model_id=self._ids[key]))
+
+    def close(self) -> None:
+        """Stop every host still running (after a failure or Ctrl-C)."""
+        self._provider.close()
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc)
+    return text.splitlines()[0] if text else type(exc).__name__
