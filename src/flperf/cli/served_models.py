@@ -25,10 +25,10 @@ def foundry_targets(
     A model that cannot be started is reported on stderr and left out, so the others still run;
     when none can be started the command fails with the reasons.
     """
-    from flperf.host.supervisor import HostStartError
+    from flperf.host.supervisor import HostManager, HostStartError
     from flperf.providers import FoundryProvider, ModelTarget, ProviderError
 
-    provider = FoundryProvider()
+    provider = FoundryProvider(hosts=HostManager())
     targets: list[Target] = []
     facts: dict[str, dict[str, Any]] = {}
     problems: list[str] = []
