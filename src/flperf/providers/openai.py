@@ -174,20 +174,30 @@ class OpenAIProvider(Provider):
         return {"endpoint": target.endpoint}
 
     def health(self, target: ModelTarget) -> HealthReport:
+        """Reachable, the model listed by ``/v1/models``, and a one-token answer; ``detail``
+        says what is wrong (e.g. which models the server serves instead)."""
         if not target.endpoint:
             return HealthReport(False, False, False, detail="no endpoint configured")
         info = probe_endpoint(target.endpoint, self.timeout_s)
         if not info.reachable:
             return HealthReport(False, False, False, detail=info.detail)
+        problems = []
         listed = not info.models or target.model_id in info.models
+        if not listed:
+            problems.append(
+                f"model {target.model_id!r} is not served by {info.base_url}/v1; "
+                f"it serves: {', '.join(info.models)}"
+            )
         answered, latency, detail = one_token_request(
             info.base_url, target.model_id, max(self.timeout_s, 30.0)
         )
+        if detail:
+            problems.append(detail)
         return HealthReport(
             True,
             listed,
             answered,
             latency,
-            detail or None,
+            "; ".join(problems) or None,
             {"kind": info.kind, "models": info.models},
         )
