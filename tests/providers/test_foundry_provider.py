@@ -9,7 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from flperf.providers import DEMO_ALIAS, DEMO_MODEL_ID, FoundryProvider
+from flperf.providers import (
+    DEMO_ALIAS,
+    DEMO_MODEL_ID,
+    FoundryProvider,
+    ModelTarget,
+    Preparation,
+    ProviderUnavailableError,
+)
 from flperf.providers.errors import ModelFolderError, ModelNotFoundError
 from flperf.providers.local_models import demo_model_source
 from flperf.providers.public_catalog import UNAVAILABLE_MESSAGE
@@ -105,3 +112,33 @@ def test_demo_model_loads_and_unloads_in_process(foundry: FoundryProvider) -> No
     assert sdk_model.is_loaded
     foundry.unload(DEMO_MODEL_ID)
     assert not sdk_model.is_loaded
+
+
+def test_without_a_host_manager_it_lists_but_cannot_serve(foundry: FoundryProvider) -> None:
+    target = ModelTarget("foundry", DEMO_MODEL_ID)
+    with pytest.raises(ProviderUnavailableError, match="no host manager"):
+        foundry.start(target)
+    assert foundry.server(target) is None
+    assert list(foundry.new_logs(target)) == []
+    assert foundry.health(target).detail == "not started"
+
+
+def test_the_demo_model_is_prepared_at_once_and_describes_itself(foundry: FoundryProvider) -> None:
+    target = ModelTarget("foundry", DEMO_ALIAS)
+    assert foundry.prepare(target) == Preparation("ready", 100.0)
+    assert foundry.prepare_status(target) == Preparation("ready", 100.0)
+    facts = foundry.run_facts(target)
+    assert facts["model_variant_id"] == DEMO_MODEL_ID
+    assert facts["execution_provider"] and facts["model_file_size_mb"] > 0
+
+
+def test_preparing_a_public_model_offline_ends_failed_with_the_reason(
+    foundry: FoundryProvider,
+) -> None:
+    target = ModelTarget("foundry", "qwen2.5-0.5b-instruct-generic-cpu:4")
+    foundry.prepare(target)
+    deadline = time.monotonic() + 15
+    while (status := foundry.prepare_status(target)).state == "downloading":
+        assert time.monotonic() < deadline, "the download neither failed nor finished"
+        time.sleep(0.1)
+    assert status.state == "failed" and "offline" in (status.error or "")

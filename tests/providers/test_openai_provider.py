@@ -124,3 +124,20 @@ def test_health_sends_a_one_token_request(ollama: str) -> None:
 def test_base_url_is_normalised() -> None:
     assert normalize_base_url("localhost:11434/v1/") == "http://localhost:11434"
     assert normalize_base_url("http://h:1/openai") == "http://h:1"
+
+
+def test_health_of_a_model_the_server_does_not_list_says_what_it_serves(plain: str) -> None:
+    report = OpenAIProvider().health(ModelTarget("openai", "m2", endpoint=plain))
+    assert report.answered and not report.model_loaded and not report.ok
+    assert report.detail == f"model 'm2' is not served by {plain}/v1; it serves: m1"
+
+
+def test_an_openai_server_is_the_users_so_it_only_gets_checked(plain: str) -> None:
+    provider = OpenAIProvider()
+    target = ModelTarget("openai", "m1", endpoint=plain)
+    assert not provider.owns_server
+    assert provider.prepare(target).state == "ready"
+    assert provider.server(target) is None and list(provider.new_logs(target)) == []
+    assert provider.run_facts(target) == {"endpoint": plain}
+    with pytest.raises(EndpointUnreachableError):
+        provider.prepare(ModelTarget("openai", "m1", endpoint=f"http://127.0.0.1:{closed_port()}"))

@@ -29,9 +29,10 @@ class FoundryServing:
     """
 
     def __init__(self, names: Sequence[str], start_timeout_s: float = 120.0) -> None:
+        from flperf.host import HostManager
         from flperf.providers import FoundryProvider, ProviderError
 
-        self._provider = FoundryProvider()
+        self._provider = FoundryProvider(hosts=HostManager())
         self._timeout_s = start_timeout_s
         self._ids: dict[str, str] = {}
         self._facts: dict[str, dict[str, Any]] = {}
@@ -53,7 +54,6 @@ class FoundryServing:
         return self._facts.get(key, {"provider": "foundry", "model_variant_id": key})
 
     def serve(self, key: str) -> Target:
-        from flperf.host.supervisor import HostStartError
         from flperf.providers import ModelTarget, ProviderError
 
         if key in self._problems:
@@ -62,7 +62,7 @@ class FoundryServing:
             served = self._provider.start(
                 ModelTarget(provider="foundry", model_id=self._ids[key]), timeout_s=self._timeout_s
             )
-        except (ProviderError, HostStartError) as exc:
+        except ProviderError as exc:  # a host that does not come up is one too
             raise ServeError(_first_line(exc)) from None
         return Target(name=key, endpoint=served.base_url, served_model=served.model, pid=served.pid)
 

@@ -25,9 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from flperf.endpoint_health import HealthReport, one_token_request
 from flperf.host.protocol import HostErrorKind, ReadyInfo, parse_error, parse_ready, split_level
-from flperf.providers.openai import one_token_request
-from flperf.providers.registry import HealthReport
+from flperf.providers.errors import ServerStartError
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ class HostLogRecord:
     """stdout or stderr."""
 
 
-class HostStartError(RuntimeError):
+class HostStartError(ServerStartError):
     """A host did not become ready; ``kind`` says why and ``log_tail`` what it printed last."""
 
     def __init__(self, kind: str, message: str, log_tail: list[str]) -> None:

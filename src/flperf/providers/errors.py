@@ -47,3 +47,16 @@ class EndpointUnreachableError(ProviderError):
 
 class DownloadCancelledError(ProviderError):
     """A model download was cancelled before it finished."""
+
+
+class ServerStartError(ProviderError):
+    """A server process a provider runs did not come up.
+
+    Raised as a subclass that sets ``kind`` (why in one word: ``model_not_found``,
+    ``timeout``, ``exited``, ...), ``message`` (why in a sentence) and ``log_tail`` (the last
+    lines the process printed).
+    """
+
+    kind: str
+    message: str
+    log_tail: list[str]

@@ -1,26 +1,29 @@
 """The ``foundry`` provider: models of Foundry Local (SDK 2.x), each served by a host process.
 
 Catalog work (listing, registering folders, the demo model, downloads, load/unload) runs in
-this process through the SDK; serving runs in one `flperf.host` process per started model.
+this process through the SDK; serving runs in one host process per started model, managed by
+the `HostPool` the provider is given.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from flperf import config
 from flperf.providers.catalog_model import CatalogListing, CatalogModel
-from flperf.providers.downloads import DownloadTask
+from flperf.providers.downloads import DownloadState, DownloadTask
 from flperf.providers.errors import (
     DownloadCancelledError,
     ModelNotDownloadedError,
     ModelNotFoundError,
+    ProviderUnavailableError,
 )
 from flperf.providers.foundry_runtime import FoundryRuntime
+from flperf.providers.host_pool import HostPool, ServingHost
 from flperf.providers.local_models import (
     DEMO_ALIAS,
     DEMO_MODEL_ID,
@@ -32,13 +35,23 @@ from flperf.providers.local_models import (
 from flperf.providers.public_catalog import PublicCatalogCache, probe_reachable
 from flperf.providers.registry import (
     HealthReport,
+    LogLine,
     ModelTarget,
+    Preparation,
+    PreparationState,
     Provider,
     ServedModel,
+    ServerProcess,
     register_provider,
 )
 
 HOST_KIND = "flperf-host"
+_PREPARATION: dict[DownloadState, PreparationState] = {
+    "running": "downloading",
+    "done": "ready",
+    "failed": "failed",
+    "cancelled": "cancelled",
+}
 
 
 @register_provider("foundry")
@@ -47,13 +60,18 @@ class FoundryProvider(Provider):
 
     ``home`` is the flperf data folder (default `flperf.config.home()`); ``catalog_urls``
     replaces Foundry's public catalog URL (default: `FLPERF_FOUNDRY_CATALOG_URLS` or Foundry's).
+    ``hosts`` runs the host processes that serve started models (the provider closes it); a
+    provider without one lists, downloads and loads models but cannot serve them.
     """
+
+    owns_server = True
 
     def __init__(
         self,
         home: Path | None = None,
         catalog_urls: tuple[str, ...] | None = None,
         catalog_max_age_s: float = 600.0,
+        hosts: HostPool | None = None,
     ) -> None:
         self.home = Path(home) if home is not None else config.home()
         self._catalog_urls = catalog_urls
@@ -61,8 +79,11 @@ class FoundryProvider(Provider):
         self._runtime: FoundryRuntime | None = None
         self._public: PublicCatalogCache | None = None
         self._catalog_max_age_s = catalog_max_age_s
-        self._hosts: Any = None  # flperf.host.supervisor.HostManager, made on first start
+        self._hosts = hosts
         self._downloads: dict[str, DownloadTask] = {}
+        self._logs_lock = threading.Lock()
+        self._log_cursor: dict[str, tuple[ServingHost, LogLine]] = {}
+        self._stopped: dict[str, ServingHost] = {}  # stopped hosts whose last lines are unread
 
     # -- runtime -------------------------------------------------------------------------
 
@@ -233,38 +254,85 @@ class FoundryProvider(Provider):
         if model.is_loaded:
             model.unload()
 
+    def prepare(self, target: ModelTarget) -> Preparation:
+        """Start downloading ``target`` when needed (in the background) and say how far."""
+        self.download(target.model_id).wait(0.5)  # a model already on disk is ready at once
+        return self.prepare_status(target)
+
+    def prepare_status(self, target: ModelTarget) -> Preparation:
+        task = self.download_status(target.model_id)
+        if task is None:
+            return Preparation("ready", 100.0)
+        status = task.status()
+        return Preparation(_PREPARATION[status.state], status.percent, status.error)
+
+    def run_facts(self, target: ModelTarget) -> dict[str, Any]:
+        """The catalog's facts of the exact variant (raises `ModelNotFoundError`)."""
+        return self.get_model(target.model_id).run_facts()
+
     # -- serving (one host process per model) --------------------------------------------
 
-    @property
-    def hosts(self) -> Any:
-        """The `flperf.host.supervisor.HostManager` of the hosts this provider started."""
-        with self._lock:
-            if self._hosts is None:
-                from flperf.host.supervisor import HostManager
-
-                self._hosts = HostManager(home=self.home, catalog_urls=self._catalog_urls)
-            return self._hosts
+    def _pool(self) -> HostPool:
+        hosts = self._hosts
+        if hosts is None:
+            raise ProviderUnavailableError(
+                "this Foundry provider has no host manager (none given, or closed): "
+                "it cannot serve models"
+            )
+        return hosts
 
     def start(self, target: ModelTarget, timeout_s: float = 60.0) -> ServedModel:
         """Start (or reuse) the host process serving ``target.model_id``."""
-        handle = self.hosts.start(
+        handle = self._pool().start(
             target.model_id, model_path=target.model_path, timeout_s=timeout_s
         )
-        return ServedModel(
-            model=handle.model_id, base_url=handle.base_url, pid=handle.pid, kind=HOST_KIND
-        )
+        with self._logs_lock:
+            self._stopped.pop(target.model_id, None)
+        return _served(handle)
 
     def stop(self, target: ModelTarget, timeout_s: float = 5.0) -> None:
-        self.hosts.stop(target.model_id, timeout_s=timeout_s)
+        pool = self._pool()
+        handle = pool.get(target.model_id)
+        pool.stop(target.model_id, timeout_s=timeout_s)
+        if handle is not None:
+            with self._logs_lock:
+                self._stopped[target.model_id] = handle
+
+    def server(self, target: ModelTarget) -> ServerProcess | None:
+        handle = self._hosts.get(target.model_id) if self._hosts is not None else None
+        if handle is None:
+            return None
+        return ServerProcess(_served(handle), handle.returncode)
+
+    def new_logs(self, target: ModelTarget) -> Sequence[LogLine]:
+        key = target.model_id
+        with self._logs_lock:
+            stopped = self._stopped.pop(key, None)
+            handle = self._hosts.get(key) if self._hosts is not None else None
+            if handle is None:
+                handle = stopped
+            if handle is None:
+                return []
+            records = list(handle.logs)
+            cursor = self._log_cursor.get(key)
+            if cursor is not None and cursor[0] is handle:
+                for i in range(len(records) - 1, -1, -1):
+                    if records[i] is cursor[1]:
+                        records = records[i + 1 :]
+                        break
+            if handle is stopped:
+                self._log_cursor.pop(key, None)
+            elif records:
+                self._log_cursor[key] = (handle, records[-1])
+            return records
 
     def health(self, target: ModelTarget) -> HealthReport:
-        handle = self.hosts.get(target.model_id)
+        handle = self._hosts.get(target.model_id) if self._hosts is not None else None
         if handle is None:
             return HealthReport(
                 alive=False, model_loaded=False, answered=False, detail="not started"
             )
-        report: HealthReport = handle.health()
-        return report
+        return handle.health()
 
     def close(self) -> None:
         """Stop every host this provider started and cancel its downloads.
@@ -275,6 +343,9 @@ class FoundryProvider(Provider):
         with self._lock:
             hosts, self._hosts = self._hosts, None
             downloads = list(self._downloads.values())
+        with self._logs_lock:
+            self._log_cursor.clear()
+            self._stopped.clear()
         if hosts is not None:
             hosts.close()
         for task in downloads:
@@ -282,6 +353,12 @@ class FoundryProvider(Provider):
         deadline = time.monotonic() + 5.0
         for task in downloads:
             task.wait(max(0.0, deadline - time.monotonic()))
+
+
+def _served(handle: ServingHost) -> ServedModel:
+    return ServedModel(
+        model=handle.model_id, base_url=handle.base_url, pid=handle.pid, kind=HOST_KIND
+    )
 
 
 def _lookup(catalog: Any, model_id: str) -> Any:

@@ -8,18 +8,21 @@ check reachability; the server's PID, when given, lets the monitor attribute res
 from __future__ import annotations
 
 import json
-import time
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from flperf.endpoint_health import HealthReport, one_token_request
 from flperf.providers.errors import EndpointUnreachableError
 from flperf.providers.registry import (
-    HealthReport,
+    LogLine,
     ModelTarget,
+    Preparation,
     Provider,
     ServedModel,
+    ServerProcess,
     register_provider,
 )
 
@@ -120,36 +123,11 @@ def _pid(body: dict[str, Any]) -> int | None:
     return None
 
 
-def one_token_request(base_url: str, model: str, timeout_s: float) -> tuple[bool, float, str]:
-    """Send a one-token non-streaming completion; (answered, latency ms, detail)."""
-    payload = json.dumps(
-        {
-            "model": model,
-            "max_tokens": 1,
-            "stream": False,
-            "messages": [{"role": "user", "content": "ping"}],
-        }
-    ).encode()
-    request = urllib.request.Request(
-        base_url.rstrip("/") + "/v1/chat/completions", payload, {"Content-Type": "application/json"}
-    )
-    started = time.perf_counter()
-    try:
-        with urllib.request.urlopen(request, timeout=timeout_s) as response:
-            body = json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        detail = exc.read(2000).decode("utf-8", "replace")
-        return False, (time.perf_counter() - started) * 1e3, f"HTTP {exc.code}: {detail}"
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        return False, (time.perf_counter() - started) * 1e3, str(exc)
-    latency = (time.perf_counter() - started) * 1e3
-    answered = isinstance(body, dict) and bool(body.get("choices"))
-    return answered, latency, "" if answered else "no choices in the answer"
-
-
 @register_provider("openai")
 class OpenAIProvider(Provider):
     """An endpoint the user runs; flperf never starts or stops it."""
+
+    owns_server = False
 
     def __init__(self, timeout_s: float = PROBE_TIMEOUT_S) -> None:
         self.timeout_s = timeout_s
@@ -176,21 +154,50 @@ class OpenAIProvider(Provider):
     def stop(self, target: ModelTarget, timeout_s: float = 5.0) -> None:
         """Nothing to stop: the user owns the server."""
 
+    def server(self, target: ModelTarget) -> ServerProcess | None:
+        """None: flperf never starts the user's server."""
+        return None
+
+    def new_logs(self, target: ModelTarget) -> Sequence[LogLine]:
+        """Nothing: the server's output goes wherever the user sent it."""
+        return []
+
+    def prepare(self, target: ModelTarget) -> Preparation:
+        """Check that the endpoint answers (the user's server holds the model)."""
+        self.start(target)
+        return Preparation("ready", 100.0)
+
+    def prepare_status(self, target: ModelTarget) -> Preparation:
+        return Preparation("ready", 100.0)
+
+    def run_facts(self, target: ModelTarget) -> dict[str, Any]:
+        return {"endpoint": target.endpoint}
+
     def health(self, target: ModelTarget) -> HealthReport:
+        """Reachable, the model listed by ``/v1/models``, and a one-token answer; ``detail``
+        says what is wrong (e.g. which models the server serves instead)."""
         if not target.endpoint:
             return HealthReport(False, False, False, detail="no endpoint configured")
         info = probe_endpoint(target.endpoint, self.timeout_s)
         if not info.reachable:
             return HealthReport(False, False, False, detail=info.detail)
+        problems = []
         listed = not info.models or target.model_id in info.models
+        if not listed:
+            problems.append(
+                f"model {target.model_id!r} is not served by {info.base_url}/v1; "
+                f"it serves: {', '.join(info.models)}"
+            )
         answered, latency, detail = one_token_request(
             info.base_url, target.model_id, max(self.timeout_s, 30.0)
         )
+        if detail:
+            problems.append(detail)
         return HealthReport(
             True,
             listed,
             answered,
             latency,
-            detail or None,
+            "; ".join(problems) or None,
             {"kind": info.kind, "models": info.models},
         )

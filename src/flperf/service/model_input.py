@@ -6,6 +6,7 @@ import unicodedata
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from flperf.providers import provider_class
 from flperf.service.errors import InvalidInputError
 
 MAX_ALIAS = 200
@@ -58,22 +59,28 @@ def check_new_model(
     pid: int | None,
     providers: list[str],
 ) -> NewModel:
-    """Validated, normalised fields of a model to add (raises `InvalidInputError`)."""
+    """Validated, normalised fields of a model to add (raises `InvalidInputError`).
+
+    A provider that runs the server itself (`Provider.owns_server`) takes neither `endpoint`
+    nor `pid`; any other one needs the `endpoint` of the user's server.
+    """
     if provider not in providers:
         raise InvalidInputError("provider", f"must be one of {', '.join(providers)}")
+    owns_server = provider_class(provider).owns_server
+    external = " or ".join(repr(n) for n in providers if not provider_class(n).owns_server)
     clean_endpoint = None
-    if provider == "openai":
+    if not owns_server:
         if endpoint is None:
-            raise InvalidInputError("endpoint", "is required for provider 'openai'")
+            raise InvalidInputError("endpoint", f"is required for provider {provider!r}")
         clean_endpoint = check_endpoint(endpoint)
     elif endpoint is not None:
         raise InvalidInputError(
-            "endpoint", f"applies only to provider 'openai' ({provider} models are started here)"
+            "endpoint", f"applies only to provider {external} ({provider} models are started here)"
         )
     if pid is not None:
-        if provider != "openai":
+        if owns_server:
             raise InvalidInputError(
-                "pid", "applies only to provider 'openai' (hosts started here are tracked)"
+                "pid", f"applies only to provider {external} (hosts started here are tracked)"
             )
         if pid <= 0:
             raise InvalidInputError("pid", "must be a positive process id")

@@ -1,9 +1,11 @@
 """ModelService: configured models and their services (start, stop, load, health, logs).
 
-A `foundry` model is served by a host process this server starts; an `openai` model is a
-server the user runs, which start and stop only check. Status moves stopped -> starting ->
-running, or -> error with `last_error`; a host that dies (even by SIGKILL) is noticed by the
-health check and by `watch_once` (run every second by the server) and becomes `error`.
+Every model is reached through its provider (`flperf.providers.Provider`). A provider that
+owns its server (`foundry`: a host process this server starts) has its process watched and its
+output stored; otherwise (`openai`: a server the user runs) start and stop only check it.
+Status moves stopped -> starting -> running, or -> error with `last_error`; an owned server
+that dies (even by SIGKILL) is noticed by the health check and by `watch_once` (run every
+second by the server) and becomes `error`.
 """
 
 from __future__ import annotations
@@ -11,11 +13,11 @@ from __future__ import annotations
 import builtins
 import threading
 import time
+from collections.abc import Collection
 from typing import Any
 from urllib.parse import urlsplit
 
 from flperf.bench.runner import Target
-from flperf.host import HostHandle, HostLogRecord, HostStartError
 from flperf.providers import (
     CatalogListing,
     EndpointUnreachableError,
@@ -23,9 +25,15 @@ from flperf.providers import (
     ModelNotDownloadedError,
     ModelNotFoundError,
     ModelTarget,
+    Preparation,
+    Provider,
     ProviderError,
     ProviderUnavailableError,
     ServedModel,
+    ServerProcess,
+    ServerStartError,
+    UnknownProviderError,
+    provider_class,
 )
 from flperf.providers.openai import normalize_base_url
 from flperf.service.errors import (
@@ -66,7 +74,6 @@ class ModelService:
         self._start_timeout_s = start_timeout_s
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
-        self._log_cursor: dict[int, HostLogRecord] = {}
         self._heartbeats: dict[str, float] = {}
 
     # -- reading -------------------------------------------------------------------------
@@ -101,15 +108,11 @@ class ModelService:
             "provider": row.provider,
             "model_variant_id": row.model_id,
         }
-        if row.provider != "foundry":
-            facts["endpoint"] = row.endpoint
-            return facts
         try:
-            info = self._providers.foundry.get_model(row.model_id)
+            facts.update(self._providers.get(row.provider).run_facts(self._target(row)))
         except Exception as exc:  # the catalog may be unreachable; the run still goes on
             facts["detail"] = f"catalog lookup failed: {exc}"
-            return facts
-        return {**facts, **info.run_facts()}
+        return facts
 
     def available(self) -> CatalogListing:
         """Foundry Local's catalog: local and demo models now, public ones from the cache."""
@@ -155,7 +158,7 @@ class ModelService:
     def delete(self, model_id: str) -> None:
         """Remove a model from the list; its service is stopped, its results are kept."""
         row = self._row(model_id)
-        if row.provider == "foundry" and self._handle(row.model_id) is not None:
+        if self._server_of(row) is not None:
             self.stop(model_id)
         with self._db.write() as session:
             current = get_model(session, model_id)
@@ -206,15 +209,15 @@ class ModelService:
         except Exception as exc:
             message = _start_failure(exc)
             self._update(row.id, status="error", last_error=message, host_pid=None)
-            if isinstance(exc, HostStartError):
+            if isinstance(exc, ServerStartError):
                 for line in exc.log_tail:
                     self._logbook.service(row.id, "info", line)
             self._logbook.service(row.id, "error", f"Service failed to start: {message}")
             raise _start_error(exc, message) from exc
         now = time.time()
         root = _root(served.base_url)
-        if row.provider == "foundry":
-            self._copy_host_logs(row.id, self._handle(row.model_id))
+        if provider.owns_server:
+            self._copy_server_logs(row, provider)
             self._update(
                 row.id,
                 status="running",
@@ -235,15 +238,12 @@ class ModelService:
         row = self._row(model_id)
         with self._lock(model_id):
             provider = self._providers.get(row.provider)
-            if row.provider == "foundry":
-                handle = self._handle(row.model_id)
-                try:
-                    provider.stop(self._target(row))
-                except ProviderError as exc:
-                    raise UnavailableError(f"could not stop {row.alias}: {exc}") from exc
-                if handle is not None:
-                    self._copy_host_logs(row.id, handle)
-                    self._log_cursor.pop(id(handle), None)
+            try:
+                provider.stop(self._target(row))
+            except ProviderError as exc:
+                raise UnavailableError(f"could not stop {row.alias}: {exc}") from exc
+            if provider.owns_server:
+                self._copy_server_logs(row, provider)
                 self._update(model_id, status="stopped", endpoint=None, port=None, host_pid=None)
             else:
                 self._update(model_id, status="stopped")
@@ -253,45 +253,27 @@ class ModelService:
         """Make the model available locally: foundry downloads it when needed (in the
         background; poll `download_status`), openai checks the endpoint answers."""
         row = self._row(model_id)
-        if row.provider != "foundry":
-            self._check_reachable(row)
-            return LoadView(state="ready", progress=100.0)
+        provider = self._providers.get(row.provider)
         try:
-            task = self._providers.foundry.download(row.model_id)
+            preparation = provider.prepare(self._target(row))
         except ProviderError as exc:
-            raise UnavailableError(str(exc)) from exc
-        task.wait(0.5)  # a model already on disk answers at once
+            raise UnavailableError(f"{row.alias}: {exc}") from exc
         self._logbook.service(model_id, "info", f"Load requested for {row.model_id}")
-        return self.download_status(model_id)
+        return _load_view(preparation)
 
     def download_status(self, model_id: str) -> LoadView:
         """Progress of the model's download (`ready` when nothing is left to fetch)."""
         row = self._row(model_id)
-        task = None
-        if row.provider == "foundry" and self._providers.started("foundry") is not None:
-            task = self._providers.foundry.download_status(row.model_id)
-        if task is None:
+        provider = self._providers.started(row.provider)  # none made yet: nothing downloads
+        if provider is None:
             return LoadView(state="ready", progress=100.0)
-        status = task.status()
-        state = {"running": "downloading", "done": "ready"}.get(status.state, status.state)
-        return LoadView(
-            success=status.state != "failed",
-            state=state,
-            progress=status.percent,
-            error=status.error,
-        )
-
-    def _check_reachable(self, row: ModelRow) -> ServedModel:
-        try:
-            return self._providers.get(row.provider).start(self._target(row))
-        except ProviderError as exc:
-            raise UnavailableError(f"{row.alias}: {exc}") from exc
+        return _load_view(provider.prepare_status(self._target(row)))
 
     def health(self, model_id: str) -> HealthView:
         """Ask the service now (alive, model loaded, a one-token answer)."""
         row = self._row(model_id)
         provider = self._providers.get(row.provider)
-        if row.provider == "foundry" and self._handle(row.model_id) is None:
+        if provider.owns_server and provider.server(self._target(row)) is None:
             if row.status in ("running", "starting"):
                 row = self._mark_dead(row, "host process is not running")
             return HealthView(
@@ -305,7 +287,7 @@ class ModelService:
         now = time.time()
         if report.ok:
             values: dict[str, Any] = {"last_heartbeat": now}
-            if row.provider != "foundry" and row.status == "error":
+            if not provider.owns_server and row.status == "error":
                 values.update(status="running", last_error=None)
             row = self._update(model_id, **values)
         elif row.status in ("running", "starting") and not report.alive:
@@ -338,13 +320,13 @@ class ModelService:
         with self._lock(model_id):
             row = self._row(model_id)
             started = False
-            handle = self._handle(row.model_id) if row.provider == "foundry" else None
-            if row.provider == "foundry" and (handle is None or not handle.alive):
+            provider = self._providers.get(row.provider)
+            server = provider.server(self._target(row)) if provider.owns_server else None
+            if server is not None and server.alive:
+                served = server.served
+            elif provider.owns_server:
                 served = self._start_locked(row, reason=f"Starting service for {purpose}")
                 started = True
-            elif row.provider == "foundry":
-                assert handle is not None
-                served = ServedModel(handle.model_id, handle.base_url, handle.pid)
             else:  # the user's server: check it answers (status and logs say what happened)
                 served = self._start_locked(row, reason=f"Checking the service for {purpose}")
         target = Target(
@@ -357,70 +339,67 @@ class ModelService:
 
     # -- watching ------------------------------------------------------------------------
 
-    def _handle(self, catalog_id: str) -> HostHandle | None:
-        foundry = self._providers.started("foundry")
-        if foundry is None:
-            return None
-        handle: HostHandle | None = self._providers.foundry.hosts.get(catalog_id)
-        return handle
+    def _server_of(self, row: ModelRow) -> ServerProcess | None:
+        """The server process this server's provider started for the model (never makes a
+        provider: none made means none started)."""
+        provider = self._providers.started(row.provider)
+        return provider.server(self._target(row)) if provider is not None else None
 
-    def _copy_host_logs(self, model_id: str, handle: HostHandle | None) -> None:
-        """Store the lines the host printed since the last copy."""
-        if handle is None:
+    def _copy_server_logs(self, row: ModelRow, provider: Provider) -> None:
+        """Store the lines the model's server printed since the last copy."""
+        lines = provider.new_logs(self._target(row))
+        if not lines:
             return
-        records = list(handle.logs)
-        last = self._log_cursor.get(id(handle))
-        if last is not None:
-            for i in range(len(records) - 1, -1, -1):
-                if records[i] is last:
-                    records = records[i + 1 :]
-                    break
-        if not records:
-            return
-        self._log_cursor[id(handle)] = records[-1]
         with self._db.write() as session:
-            for record in records:
+            for line in lines:
                 add_log(
                     session,
                     "service",
-                    model_id,
-                    record.level,
-                    record.message,
-                    {"stream": record.stream},
-                    record.time,
+                    row.id,
+                    line.level,
+                    line.message,
+                    {"stream": line.stream},
+                    line.time,
                 )
 
-    def watch_once(self) -> None:
-        """One pass over started foundry models: keep host output, notice dead hosts."""
-        if self._providers.started("foundry") is None:
-            return
+    def _owned_rows(
+        self, statuses: tuple[str, ...], providers: Collection[str] | None = None
+    ) -> builtins.list[ModelRow]:
+        """Models in `statuses` whose provider runs their server itself (of `providers` only,
+        when given)."""
         with self._db.read() as session:
-            rows = [r for r in with_status(session, ("running",)) if r.provider == "foundry"]
+            rows = with_status(session, statuses)
+        if providers is not None:
+            return [r for r in rows if r.provider in providers]
+        return [r for r in rows if _owns_server(r.provider)]
+
+    def watch_once(self) -> None:
+        """One pass over models whose server this server runs: keep its output, notice
+        servers that died."""
+        owners = {name: p for name, p in self._providers.made().items() if p.owns_server}
+        if not owners:
+            return  # no provider that runs servers was used: none runs
         now = time.time()
-        for row in rows:
-            handle = self._handle(row.model_id)
-            if handle is None:
-                continue  # not this server's host (recover_on_start handles those)
-            self._copy_host_logs(row.id, handle)
-            if not handle.alive:
+        for row in self._owned_rows(("running",), owners):
+            provider = owners[row.provider]
+            server = provider.server(self._target(row))
+            if server is None:
+                continue  # not this server's process (recover_on_start handles those)
+            self._copy_server_logs(row, provider)
+            if not server.alive:
                 with self._lock(row.id):
                     current = self._row(row.id)
                     if current.status == "running":
                         self._mark_dead(
-                            current, f"host process exited with status {handle.returncode}"
+                            current, f"host process exited with status {server.exit_status}"
                         )
             elif now - self._heartbeats.get(row.id, 0.0) >= HEARTBEAT_EVERY_S:
                 self._heartbeats[row.id] = now
                 self._update(row.id, last_heartbeat=now)
 
     def recover_on_start(self) -> None:
-        """Foundry models left running by a previous server have no host now: mark them."""
-        with self._db.read() as session:
-            rows = [
-                r
-                for r in with_status(session, ("running", "starting"))
-                if r.provider == "foundry" and self._handle(r.model_id) is None
-            ]
+        """Models whose server a previous server ran have none now: mark them stopped."""
+        rows = [r for r in self._owned_rows(("running", "starting")) if self._server_of(r) is None]
         for row in rows:
             self._update(row.id, status="stopped", endpoint=None, port=None, host_pid=None)
             self._logbook.service(
@@ -428,21 +407,32 @@ class ModelService:
             )
 
     def close(self) -> None:
-        """Stop every host this server started and mark those models stopped."""
-        with self._db.read() as session:
-            running = [
-                r.id
-                for r in with_status(session, ("running", "starting"))
-                if r.provider == "foundry"
-            ]
+        """Stop every server process this server started and mark those models stopped."""
+        running = [r.id for r in self._owned_rows(("running", "starting"))]
         self._providers.close()
         for model_id in running:
             self._update(model_id, status="stopped", endpoint=None, port=None, host_pid=None)
             self._logbook.service(model_id, "info", "Service stopped (server shutdown)")
 
 
+def _owns_server(provider: str) -> bool:
+    try:
+        return provider_class(provider).owns_server
+    except UnknownProviderError:  # a row of a provider this version no longer has
+        return False
+
+
+def _load_view(preparation: Preparation) -> LoadView:
+    return LoadView(
+        success=preparation.state != "failed",
+        state=preparation.state,
+        progress=preparation.percent,
+        error=preparation.error,
+    )
+
+
 def _start_failure(exc: Exception) -> str:
-    if isinstance(exc, HostStartError):
+    if isinstance(exc, ServerStartError):
         return exc.message
     return str(exc) or type(exc).__name__
 
@@ -450,8 +440,8 @@ def _start_failure(exc: Exception) -> str:
 def _start_error(exc: Exception, message: str) -> Exception:
     if isinstance(exc, ModelNotFoundError | ModelNotDownloadedError | ModelFolderError):
         return InvalidInputError("model_id", message)
-    if isinstance(exc, HostStartError) and exc.kind in _BAD_MODEL_KINDS:
+    if isinstance(exc, ServerStartError) and exc.kind in _BAD_MODEL_KINDS:
         return InvalidInputError("model_id", message)
-    if isinstance(exc, ProviderUnavailableError | EndpointUnreachableError | HostStartError):
+    if isinstance(exc, ProviderUnavailableError | EndpointUnreachableError | ServerStartError):
         return UnavailableError(message)
     return UnavailableError(f"could not start the service: {message}")

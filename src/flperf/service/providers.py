@@ -1,10 +1,15 @@
-"""The provider instances of one server: made on first use, closed together on shutdown."""
+"""The provider instances of one server: made on first use, closed together on shutdown.
+
+This is where providers are put together: the ``foundry`` provider gets the `HostManager`
+that runs its host processes (``flperf.providers`` never imports ``flperf.host`` itself).
+"""
 
 from __future__ import annotations
 
 import threading
 from pathlib import Path
 
+from flperf.host import HostManager
 from flperf.providers import FoundryProvider, Provider, provider_class, provider_names
 
 
@@ -25,14 +30,19 @@ class ProviderSet:
         with self._lock:
             instance = self._instances.get(name)
             if instance is None:
-                cls = provider_class(name)
-                # Foundry keeps its files in the data folder; other providers need nothing.
-                instance = cls(home=self._home) if issubclass(cls, FoundryProvider) else cls()
+                instance = self._make(provider_class(name))
                 self._instances[name] = instance
             return instance
 
+    def _make(self, cls: type[Provider]) -> Provider:
+        if issubclass(cls, FoundryProvider):
+            # Foundry keeps its files in the data folder and serves each model from a host.
+            return cls(home=self._home, hosts=HostManager(home=self._home))
+        return cls()
+
     @property
     def foundry(self) -> FoundryProvider:
+        """The Foundry Local provider: its catalog and runtime (`available`, system health)."""
         provider = self.get("foundry")
         assert isinstance(provider, FoundryProvider)
         return provider
@@ -41,6 +51,11 @@ class ProviderSet:
         """The instance of `name` if one was made already (never makes one)."""
         with self._lock:
             return self._instances.get(name)
+
+    def made(self) -> dict[str, Provider]:
+        """Every instance made so far, by name."""
+        with self._lock:
+            return dict(self._instances)
 
     def close(self) -> None:
         """Close every provider (Foundry stops the hosts it started)."""

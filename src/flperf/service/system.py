@@ -5,8 +5,6 @@ from __future__ import annotations
 import threading
 import time
 
-from sqlalchemy import text
-
 from flperf import __version__
 from flperf.providers import ProviderError
 from flperf.service.providers import ProviderSet
@@ -18,6 +16,7 @@ from flperf.service.views import (
     SystemHealthView,
 )
 from flperf.store import Database
+from flperf.store.health_repo import ping
 from flperf.store.models_repo import count_models
 from flperf.store.runs_repo import best_latency, best_tps, count_runs, last_run
 
@@ -54,7 +53,7 @@ class SystemService:
         """Overall health: the database answers; whether Foundry Local is usable here."""
         try:
             with self._db.read() as session:
-                session.execute(text("SELECT 1"))
+                ping(session)
             database = "ok"
         except Exception as exc:
             database = f"{type(exc).__name__}: {exc}"
