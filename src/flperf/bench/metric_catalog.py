@@ -336,7 +336,6 @@ METRICS: tuple[Metric, ...] = (
     Metric(
         key="output_tokens_total",
         label="Output tokens",
-        unit="tokens",
         path=("output_tokens_total",),
         group=_PERF,
         views=("report_detail",),
@@ -344,7 +343,6 @@ METRICS: tuple[Metric, ...] = (
     Metric(
         key="prompt_tokens_total",
         label="Prompt tokens",
-        unit="tokens",
         path=("prompt_tokens_total",),
         group=_PERF,
         views=("report_detail",),
