@@ -11,6 +11,7 @@ web UI gets the same entries as JSON from `GET /api/metrics` (`catalogue()`).
 
 from __future__ import annotations
 
+import math
 import typing
 from collections.abc import Callable
 from typing import Any, Literal, get_args
@@ -111,7 +112,7 @@ class Metric(BaseModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _schema_description(cls, data: Any) -> Any:
+    def _paths_exist(cls, data: Any) -> Any:
         """Paths must exist on `ResultMetrics`; the description defaults to the schema's."""
         if isinstance(data, dict) and "tail" in data:  # derived from the path (JSON form)
             data = {k: v for k, v in data.items() if k != "tail"}
@@ -180,7 +181,7 @@ def _number(raw: Any) -> int | float | None:
     """`raw` when it is a finite number (not a bool), else None."""
     if isinstance(raw, bool) or not isinstance(raw, int | float):
         return None
-    return raw if raw == raw and abs(raw) != float("inf") else None
+    return raw if math.isfinite(raw) else None
 
 
 class Distribution(BaseModel):
@@ -197,7 +198,7 @@ class Distribution(BaseModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _schema_description(cls, data: Any) -> Any:
+    def _field_is_a_summary(cls, data: Any) -> Any:
         """The field must be a `Summary` of `ResultMetrics`; description from its schema."""
         if isinstance(data, dict) and "field" in data:
             description, model = _field_info((data["field"],))
