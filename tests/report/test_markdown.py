@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from flperf.bench.metric_catalog import metrics
 from flperf.report.document import RunReport
-from flperf.report.figures import KEY_FIGURES
 from flperf.report.markdown import md_text
 
 from .run_documents import MODELS, SCENARIOS, render_doc
@@ -45,10 +45,11 @@ def test_table_cells_carry_the_results_figures(engine_doc: dict[str, Any]) -> No
     total = report.model_total(MODELS[0])
     assert total is not None and total.ttft_ms is not None
     table = _tables(render_doc(engine_doc, "md").decode("utf-8"))[0]
-    cells = [c.strip() for c in table[-1].strip("|").split("|")]
-    assert cells[1] == f"{total.successful_iterations}/{total.requests_attempted}"
-    assert len(cells) == 2 + len(KEY_FIGURES)
-    assert float(cells[2].rstrip("\\*").replace(",", "")) == round(total.ttft_ms.p50, 2)
+    headings = [c.strip() for c in table[0].strip("|").split("|")]
+    cells = dict(zip(headings, (c.strip() for c in table[-1].strip("|").split("|")), strict=True))
+    assert len(cells) == 1 + len(metrics("report"))
+    assert cells["OK / sent"] == f"{total.successful_iterations}/{total.requests_attempted}"
+    assert float(cells["TTFT p50 ms"].rstrip("\\*").replace(",", "")) == round(total.ttft_ms.p50, 2)
 
 
 def test_header_settings_failures_and_machine_are_present(engine_doc: dict[str, Any]) -> None:
@@ -68,7 +69,7 @@ def test_a_hostile_model_name_neither_breaks_tables_nor_injects_html(
     assert set(raw_tags) == {"<sub>", "</sub>"}  # only the footnote's own markup
     for table in _tables(text):
         widths = {len(_UNESCAPED_PIPE.findall(line)) for line in table}
-        assert widths == {len(KEY_FIGURES) + 3}
+        assert widths == {len(metrics("report")) + 2}
     assert "\\<img src=x" in text
 
 

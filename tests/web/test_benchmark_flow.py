@@ -88,8 +88,15 @@ def test_demo_model_from_catalog_to_results_charts_and_csv(page: Page, server: L
     legend = page.locator("#chart-tps .legendtext")
     expect(legend).to_have_text(alias)
 
-    page.get_by_role("tab", name="Resources").click()
+    # Every metric table is laid out from the catalogue the API serves, tab by tab.
+    catalog = server.get("/metrics").json()["metrics"]
+    for tab, group in (("Reliability", "reliability"), ("Resources", "resources")):
+        page.get_by_role("tab", name=tab).click()
+        labels = [m["label"] for m in catalog if "ui" in m["views"] and m["group"] == group]
+        expect(page.locator("#metrics thead th")).to_have_text(["Scenario", "Model", *labels])
     expect(page.locator("#metrics th", has_text="Server CPU avg")).to_be_visible()
+    cards = [m["label"] for m in catalog if "ui_card" in m["views"]]
+    expect(page.locator(".model-card .kpi-label")).to_have_text(cards)
     expect(page.locator("#requests tbody tr")).to_have_count(10)
 
     with page.expect_download() as download:
@@ -120,6 +127,10 @@ def test_two_runs_compare_side_by_side_with_noise_verdicts(page: Page, server: L
     table = page.locator("#comparison section", has_text="Short Q&A").locator("table")
     expect(table.locator("thead th")).to_have_count(3)
     expect(table.locator("thead th").nth(1)).to_contain_text("(baseline)")
+    compared = [
+        m["label"] for m in server.get("/metrics").json()["metrics"] if "compare" in m["views"]
+    ]
+    expect(table.locator("tbody tr td:first-child")).to_have_text(compared)
     verdicts = table.locator("tbody .badge")
     expect(verdicts.first).to_be_visible()
     assert set(verdicts.all_inner_texts()) <= {"within noise", "better", "worse", "too few samples"}

@@ -8,6 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from flperf.api import create_app
+from flperf.bench.metric_catalog import metrics
 from flperf.service import Settings
 
 
@@ -34,6 +35,10 @@ def test_page_links_its_json_twin(client: TestClient) -> None:
     assert (
         '<link rel="alternate" type="application/json" href="/api/benchmarks/runs/run_abc">' in text
     )
+    # The tables' columns come from the metric catalogue, linked too.
+    assert '<link rel="alternate" type="application/json" href="/api/metrics">' in text
+    served = client.get("/api/metrics").json()["metrics"]
+    assert [m["key"] for m in served] == [m.key for m in metrics()]
 
 
 def test_query_text_is_escaped_in_the_page(client: TestClient) -> None:

@@ -1,108 +1,110 @@
-"""Comparing two sets of request records (two runs, or two models) metric by metric.
+"""One result against a baseline, metric by metric: the catalogue's `compare` view.
 
-Significance is judged on the per-request values (not on aggregates), with Welch's t-test by
-default or a bootstrap of the means; the method used is part of every comparison.
+For each compared metric: the difference of the aggregates, whether it is an improvement (the
+metric's direction), and whether it is larger than the noise. Significance is judged on the
+per-request values behind the metric (its `basis`), never on the aggregates: Welch's t-test by
+default, or a seeded bootstrap of the means. Metrics without a basis (error rates) are not tested.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from flperf.bench.metric_catalog import Basis, Metric, metrics
+from flperf.bench.metrics import ResultMetrics
 from flperf.bench.records import RequestRecord, Status
-from flperf.bench.stats import Comparison, compare
+from flperf.bench.stats import compare
 
 Method = Literal["welch", "bootstrap"]
 
-PER_REQUEST_METRICS: dict[str, tuple[str, Callable[[RequestRecord], float | None]]] = {
-    "ttft_ms": ("ms", lambda r: r.ttft_ms),
-    "itl_ms": ("ms", lambda r: r.itl_ms),
-    "e2e_ms": ("ms", lambda r: r.e2e_ms),
-    "gen_tps": ("tokens/s", lambda r: r.gen_tps),
-}
-"""The per-request figures compared, with their units. Lower is better except gen_tps."""
 
+class MetricDiff(BaseModel):
+    """One metric of a column against the baseline column."""
 
-class MetricComparison(BaseModel):
-    """One metric of one (model, scenario) compared between A and B."""
-
-    model_a: str
-    model_b: str
-    scenario: str
     metric: str
-    unit: str
-    lower_is_better: bool
-    comparison: Comparison = Field(description="Relative difference B vs A and its significance")
+    baseline: float | None
+    value: float | None
+    diff: float | None = Field(description="value - baseline")
+    rel_diff_pct: float | None = Field(description="(value - baseline) / |baseline| * 100")
+    higher_is_better: bool
+    better: bool | None = Field(description="True when the change is an improvement")
+    basis: str | None = Field(description="Per-request values the significance test used")
+    verdict: str | None = Field(
+        description="'different', 'no difference', 'insufficient data'; None when not tested"
+    )
+    significant: bool | None
+    p_value: float | None
+    method: str | None
 
 
-def _values(
-    records: Sequence[RequestRecord], read: Callable[[RequestRecord], float | None]
-) -> list[float]:
-    return [
-        v for r in records if r.status is Status.OK and not r.warmup and (v := read(r)) is not None
-    ]
+def per_request_values(records: Sequence[RequestRecord], basis: Basis) -> list[float]:
+    """The `basis` figure of every successful measured request that has one."""
+    values = []
+    for record in records:
+        if record.status is not Status.OK or record.warmup:
+            continue
+        value = getattr(record, basis)
+        if value is not None:
+            values.append(float(value))
+    return values
 
 
-def compare_records(
-    a: Sequence[RequestRecord],
-    b: Sequence[RequestRecord],
+def diff_metric(
+    metric: Metric,
+    base: ResultMetrics,
+    other: ResultMetrics,
+    base_records: Sequence[RequestRecord],
+    other_records: Sequence[RequestRecord],
     *,
-    model_a: str,
-    model_b: str,
-    scenario: str,
     method: Method = "welch",
     seed: int = 0,
-) -> list[MetricComparison]:
-    """Every per-request metric of `a` against `b` (already filtered to one scenario or all)."""
-    out = []
-    for metric, (unit, read) in PER_REQUEST_METRICS.items():
-        result = compare(_values(a, read), _values(b, read), method=method, seed=seed)
-        out.append(
-            MetricComparison(
-                model_a=model_a,
-                model_b=model_b,
-                scenario=scenario,
-                metric=metric,
-                unit=unit,
-                lower_is_better=metric != "gen_tps",
-                comparison=result,
-            )
+) -> MetricDiff:
+    """`other` against `base` on one metric; the records are those behind each result."""
+    a, b = metric.value(base), metric.value(other)
+    higher = metric.better == "higher"
+    diff = b - a if a is not None and b is not None else None
+    rel = diff / abs(a) * 100 if diff is not None and a else None
+    better = None if diff is None or diff == 0 else (diff > 0) == higher
+    verdict = significant = p_value = used = None
+    if metric.basis is not None:
+        test = compare(
+            per_request_values(base_records, metric.basis),
+            per_request_values(other_records, metric.basis),
+            method=method,
+            seed=seed,
         )
-    return out
+        verdict, p_value, used = test.verdict, test.p_value, test.method
+        significant = test.significant if test.verdict != "insufficient data" else None
+    return MetricDiff(
+        metric=metric.key,
+        baseline=a,
+        value=b,
+        diff=diff,
+        rel_diff_pct=rel,
+        higher_is_better=higher,
+        better=better,
+        basis=metric.basis,
+        verdict=verdict,
+        significant=significant,
+        p_value=p_value,
+        method=used,
+    )
 
 
-def compare_runs(
-    a: Sequence[RequestRecord],
-    b: Sequence[RequestRecord],
+def diff_results(
+    base: ResultMetrics,
+    other: ResultMetrics,
+    base_records: Sequence[RequestRecord],
+    other_records: Sequence[RequestRecord],
     *,
     method: Method = "welch",
     seed: int = 0,
-) -> list[MetricComparison]:
-    """Run A against run B on each (model, scenario) both have; models matched by name.
-
-    When each run holds exactly one model and the names differ (two models compared), the single
-    models are matched with each other.
-    """
-    models_a = list(dict.fromkeys(r.model for r in a))
-    models_b = list(dict.fromkeys(r.model for r in b))
-    if len(models_a) == 1 and len(models_b) == 1:
-        pairs = [(models_a[0], models_b[0])]
-    else:
-        pairs = [(m, m) for m in models_a if m in models_b]
-    out: list[MetricComparison] = []
-    for ma, mb in pairs:
-        scenarios_a = list(dict.fromkeys(r.scenario for r in a if r.model == ma))
-        scenarios_b = {r.scenario for r in b if r.model == mb}
-        for scenario in [s for s in scenarios_a if s in scenarios_b]:
-            out += compare_records(
-                [r for r in a if r.model == ma and r.scenario == scenario],
-                [r for r in b if r.model == mb and r.scenario == scenario],
-                model_a=ma,
-                model_b=mb,
-                scenario=scenario,
-                method=method,
-                seed=seed,
-            )
-    return out
+) -> list[MetricDiff]:
+    """`other` against `base` on every metric of the catalogue's `compare` view, in its order."""
+    return [
+        diff_metric(m, base, other, base_records, other_records, method=method, seed=seed)
+        for m in metrics("compare")
+    ]

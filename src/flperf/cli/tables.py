@@ -8,7 +8,8 @@ from collections.abc import Sequence
 from rich.console import Console
 from rich.table import Table
 
-from flperf.bench.metrics import ResultMetrics, Summary
+from flperf.bench.metric_catalog import metrics, trial_label
+from flperf.bench.metrics import SMALL_SAMPLE, ResultMetrics
 
 
 def results_console() -> Console:
@@ -27,51 +28,34 @@ def _ms(value: float | None) -> str:
     return f"{value:,.1f}"
 
 
-def _p(summary: Summary | None, field: str) -> str:
-    if summary is None:
-        return "-"
-    text = _ms(getattr(summary, field))
-    return f"{text}*" if summary.small_sample and field in ("p95", "p99") else text
+def _cell(value: int | float | None, unit: str) -> str:
+    """A catalogue figure: counts as integers, percentages to one decimal, others via `_ms`."""
+    if isinstance(value, int):
+        return f"{value:,}"
+    if unit == "%" and value is not None:
+        return f"{value:.1f}"
+    return _ms(value)
 
 
 def results_table(results: Sequence[ResultMetrics], title: str = "Results") -> Table:
-    """One row per (model, scenario) plus the per-model total rows (`*`)."""
+    """One row per (model, scenario) plus the per-model total rows (`*`); the columns are the
+    metric catalogue's `cli` view."""
+    columns = metrics("cli")
     table = Table(title=title, header_style="bold", show_lines=False)
-    for name, justify in (
-        ("model", "left"),
-        ("scenario", "left"),
-        ("ok/sent", "right"),
-        ("TTFT p50 ms", "right"),
-        ("ITL p50 ms", "right"),
-        ("e2e p50 ms", "right"),
-        ("e2e p95 ms", "right"),
-        ("e2e p99 ms", "right"),
-        ("tok/s", "right"),
-        ("decode tok/s", "right"),
-        ("req/s", "right"),
-        ("errors %", "right"),
-        ("timeouts %", "right"),
-    ):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    table.add_column("model")
+    table.add_column("scenario")
+    for metric in columns:  # the unit under the label keeps the table narrow
+        table.add_column(f"{metric.label}\n{metric.unit}".rstrip(), justify="right")
     for r in results:
+        cells = []
+        for metric in columns:
+            text = metric.text(r, _cell, "-")
+            cells.append(f"{text}*" if metric.small_sample(r) else text)
         style = "bold" if r.scenario == "*" else None
         table.add_row(
-            r.model_id,
-            "all scenarios" if r.scenario == "*" else r.scenario,
-            f"{r.successful_iterations}/{r.requests_attempted}",
-            _p(r.ttft_ms, "p50"),
-            _p(r.itl_ms, "p50"),
-            _p(r.e2e_ms, "p50"),
-            _p(r.e2e_ms, "p95"),
-            _p(r.e2e_ms, "p99"),
-            _ms(r.tps),
-            _p(r.decode_tps, "p50"),
-            "-" if r.request_throughput is None else f"{r.request_throughput:,.2f}",
-            f"{r.error_rate:.1f}",
-            f"{r.timeout_rate:.1f}",
-            style=style,
+            r.model_id, "all scenarios" if r.scenario == "*" else r.scenario, *cells, style=style
         )
-    table.caption = "* tail from fewer than 20 samples"
+    table.caption = f"* tail from fewer than {SMALL_SAMPLE} samples"
     return table
 
 
@@ -113,7 +97,7 @@ def trials_table(results: Sequence[ResultMetrics]) -> Table | None:
     table.add_column("scenario")
     names = list(rows[0].trial_stats or {})
     for name in names:
-        table.add_column(name, justify="right")
+        table.add_column(trial_label(name), justify="right")
     for r in rows:
         cells = []
         for name in names:

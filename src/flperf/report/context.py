@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flperf.bench.fingerprint import Fingerprint
+from flperf.bench.metric_catalog import trial_label
 from flperf.bench.records import error_key
 from flperf.bench.run_config import ClosedLoad, PoissonRateLoad, RateLoad, RunConfig
 from flperf.report.document import RunReport
@@ -181,15 +182,6 @@ def slo_rows(report: RunReport) -> list[SloRow]:
     return rows
 
 
-_TRIAL_LABELS = {
-    "tps": "tok/s",
-    "ttft_p50_ms": "TTFT p50 ms",
-    "itl_p50_ms": "ITL p50 ms",
-    "e2e_p50_ms": "e2e p50 ms",
-    "e2e_p95_ms": "e2e p95 ms",
-}
-
-
 def trial_lines(report: RunReport, model_id: str) -> list[str]:
     """Spread across trials of a model's headline figures: `label: mean ± stdev [CI]`."""
     total = report.model_total(model_id)
@@ -199,5 +191,5 @@ def trial_lines(report: RunReport, model_id: str) -> list[str]:
     for key, stats in total.trial_stats.items():
         ci = f"95 % CI [{number(stats.ci95_low)}, {number(stats.ci95_high)}]"
         spread = f"{number(stats.mean)} ± {number(stats.stdev)}"
-        lines.append(f"{_TRIAL_LABELS.get(key, key)}: {spread}, {ci} (n={stats.n})")
+        lines.append(f"{trial_label(key)}: {spread}, {ci} (n={stats.n})")
     return lines

@@ -16,8 +16,8 @@ from typing import Any
 import jinja2
 
 import flperf
-from flperf.bench.metrics import ResultMetrics, Summary
-from flperf.bench.monitor import MonitorSummary
+from flperf.bench.metric_catalog import DISTRIBUTIONS, TAIL_STATS, Metric, metrics, trial_label
+from flperf.bench.metrics import SMALL_SAMPLE, ResultMetrics, Summary
 from flperf.bench.run_document import RunDocument
 from flperf.plotly_asset import plotly_js_path
 from flperf.report.charts import build_charts
@@ -30,25 +30,10 @@ from flperf.report.context import (
     trial_lines,
 )
 from flperf.report.document import ALL_SCENARIOS, RunReport, json_ready
-from flperf.report.figures import (
-    KEY_FIGURES,
-    MISSING,
-    RESOURCE_LABELS,
-    SERVER_FIGURES,
-    Figure,
-    distribution_fields,
-    distribution_label,
-    duration,
-    field_description,
-    number,
-    scalar_fields,
-    scalar_label,
-    timestamp,
-    value_text,
-)
+from flperf.report.figures import MISSING, duration, number, timestamp
 from flperf.report.registry import Exporter, register
 
-SMALL_SAMPLE_NOTE = "tail computed from fewer than 20 requests"
+SMALL_SAMPLE_NOTE = f"tail computed from fewer than {SMALL_SAMPLE} requests"
 _SUMMARY_STATS = ("n", "mean", "stdev", "min", "p50", "p90", "p95", "p99", "max")
 
 
@@ -124,43 +109,43 @@ class Section:
     errors: list[tuple[str, str]]
 
 
-def _figure_cell(figure: Figure, result: ResultMetrics, best: bool = False) -> Cell:
-    small = figure.small_sample(result)
-    text = number(figure.value(result), figure.unit)
+def key_metrics() -> list[Metric]:
+    """The HTML key tables' columns: the catalogue's `report` and `report_html` views."""
+    return [m for m in metrics() if {"report", "report_html"} & set(m.views)]
+
+
+def _metric_cell(metric: Metric, result: ResultMetrics, best: bool = False) -> Cell:
+    small = metric.small_sample(result)
     return Cell(
-        text + ("*" if small else ""),
+        metric.text(result, number, MISSING) + ("*" if small else ""),
         SMALL_SAMPLE_NOTE if small else "",
         small_sample=small,
         best=best,
     )
 
 
-def _best_models(report: RunReport, figure: Figure, results: Sequence[ResultMetrics]) -> set[str]:
-    """Models holding the best value of `figure` (only when at least two models have one)."""
-    values = [(r.model_id, v) for r in results if (v := figure.value(r)) is not None]
-    if figure.better is None or len(values) < 2:
+def _best_models(report: RunReport, metric: Metric, results: Sequence[ResultMetrics]) -> set[str]:
+    """Models holding the best value of `metric` (only when at least two models have one)."""
+    values = [(r.model_id, v) for r in results if (v := metric.value(r)) is not None]
+    if metric.better is None or len(values) < 2:
         return set()
-    pick = min if figure.better == "lower" else max
+    pick = min if metric.better == "lower" else max
     target = pick(v for _, v in values)
     return {m for m, v in values if v == target}
 
 
 def key_table(report: RunReport, results: Sequence[ResultMetrics], caption: str) -> Table:
     """Headline figures, one row per model; the best value of each column marked."""
-    figures = (*KEY_FIGURES, *SERVER_FIGURES)
-    best = {f: _best_models(report, f, results) for f in figures}
+    columns = key_metrics()
+    best = {m.key: _best_models(report, m, results) for m in columns}
     rows = [
         Row(
             [report.name(r.model_id)],
-            [
-                Cell(f"{r.successful_iterations}/{r.requests_attempted}"),
-                *(_figure_cell(f, r, r.model_id in best[f]) for f in figures),
-            ],
+            [_metric_cell(m, r, r.model_id in best[m.key]) for m in columns],
         )
         for r in results
     ]
-    headings = [Heading("ok/sent", "", "Successful / attempted measured requests")]
-    headings += [Heading(f.label, f.unit, f.description) for f in figures]
+    headings = [Heading(m.label, m.unit, m.description) for m in columns]
     return Table(caption, headings, rows, ["model"])
 
 
@@ -168,46 +153,38 @@ def distribution_table(report: RunReport, results: Sequence[ResultMetrics]) -> T
     """Every per-request distribution (TTFT, e2e, ITL...) of every model, all statistics."""
     rows = []
     for result in results:
-        for name in distribution_fields():
-            summary = getattr(result, name)
-            label, unit = distribution_label(name)
+        for dist in DISTRIBUTIONS:
+            summary = getattr(result, dist.field)
             if not isinstance(summary, Summary):
                 continue
             cells = []
             for stat in _SUMMARY_STATS:
-                small = summary.small_sample and stat in ("p90", "p95", "p99", "max")
+                small = summary.small_sample and stat in TAIL_STATS
                 text = number(getattr(summary, stat))
                 cells.append(
                     Cell(text + ("*" if small else ""), SMALL_SAMPLE_NOTE if small else "", small)
                 )
             rows.append(
                 Row(
-                    [report.name(result.model_id), _label(label, unit)],
+                    [report.name(result.model_id), _label(dist.label, dist.unit)],
                     cells,
-                    field_description(name),
+                    dist.description,
                 )
             )
     headings = [Heading(s) for s in _SUMMARY_STATS]
     return Table("Distributions over successful requests", headings, rows, ["model", "figure"])
 
 
-def _resource_value(result: ResultMetrics, name: str) -> Any:
-    resources_summary: MonitorSummary | None = result.resources
-    return getattr(resources_summary, name, None) if resources_summary is not None else None
-
-
 def all_figures_table(report: RunReport, results: Sequence[ResultMetrics]) -> Table:
-    """Every other figure of the results, one row per figure and one column per model."""
+    """Every other figure of the results (the catalogue's `report_detail` view), one row per
+    figure and one column per model."""
     rows = []
-    for name in scalar_fields():
-        label, unit = scalar_label(name)
-        cells = [Cell(value_text(getattr(r, name), unit)) for r in results]
-        rows.append(Row([_label(label, unit)], cells, field_description(name)))
-    if any(r.resources is not None for r in results):
-        for name in RESOURCE_LABELS:
-            label, unit = RESOURCE_LABELS[name]
-            cells = [Cell(value_text(_resource_value(r, name), unit)) for r in results]
-            rows.append(Row([_label(label, unit)], cells, field_description(name)))
+    with_resources = any(r.resources is not None for r in results)
+    for metric in metrics("report_detail"):
+        if metric.path[0] == "resources" and not with_resources:
+            continue
+        cells = [Cell(metric.text(r, number, MISSING)) for r in results]
+        rows.append(Row([_label(metric.label, metric.unit)], cells, metric.description))
     for result_index, result in enumerate(results):
         for slo in result.slo_results or []:
             cells = [Cell("") for _ in results]
@@ -215,12 +192,12 @@ def all_figures_table(report: RunReport, results: Sequence[ResultMetrics]) -> Ta
             cells[result_index] = Cell(f"{number(slo.observed_ms)} ms, {verdict}")
             rows.append(Row([f"SLO {slo.slo}"], cells))
     for result_index, result in enumerate(results):
-        for metric, stats in (result.trial_stats or {}).items():
+        for metric_key, stats in (result.trial_stats or {}).items():
             cells = [Cell("") for _ in results]
             ci = f"[{number(stats.ci95_low)}, {number(stats.ci95_high)}]"
             spread = f"{number(stats.mean)} ± {number(stats.stdev)} (CV {number(stats.cv)})"
             cells[result_index] = Cell(f"{spread}, 95 % CI {ci}")
-            rows.append(Row([f"Across {stats.n} trials: {metric}"], cells))
+            rows.append(Row([f"Across {stats.n} trials: {trial_label(metric_key)}"], cells))
     headings = [Heading(report.name(r.model_id)) for r in results]
     return Table("Every figure", headings, rows, ["figure"])
 
@@ -275,13 +252,13 @@ def best_figures(report: RunReport) -> list[tuple[str, str, str]]:
     """(figure, best model(s), value) over all scenarios, when several models were measured."""
     totals = [t for m in report.models if (t := report.model_total(m)) is not None]
     out = []
-    for figure in (*KEY_FIGURES, *SERVER_FIGURES):
-        best = _best_models(report, figure, totals)
+    for metric in key_metrics():
+        best = _best_models(report, metric, totals)
         if best:
             winner = next(t for t in totals if t.model_id in best)
             names = ", ".join(report.name(m) for m in report.models if m in best)
-            value = f"{number(figure.value(winner), figure.unit)} {figure.unit}"
-            out.append((f"{figure.label} ({figure.better} is better)", names, value))
+            value = f"{number(metric.value(winner), metric.unit)} {metric.unit}"
+            out.append((f"{metric.label} ({metric.better} is better)", names, value))
     return out
 
 

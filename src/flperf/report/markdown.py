@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from flperf.bench.metrics import ResultMetrics
+from flperf.bench.metric_catalog import metrics
+from flperf.bench.metrics import SMALL_SAMPLE, ResultMetrics
 from flperf.bench.run_document import RunDocument
 from flperf.report.context import (
     config_line,
@@ -14,7 +15,7 @@ from flperf.report.context import (
     trial_lines,
 )
 from flperf.report.document import ALL_SCENARIOS, RunReport
-from flperf.report.figures import KEY_FIGURES, MISSING, duration, number, timestamp
+from flperf.report.figures import MISSING, duration, number, timestamp
 from flperf.report.registry import Exporter, register
 
 _SPECIAL = re.compile(r"([\\`*_{}\[\]|<>#!~])")
@@ -35,23 +36,23 @@ def _row(cells: list[str]) -> str:
 
 def _figures(result: ResultMetrics) -> list[str]:
     cells = []
-    for figure in KEY_FIGURES:
-        text = number(figure.value(result), figure.unit)
-        cells.append(text + ("\\*" if figure.small_sample(result) else ""))
+    for metric in metrics("report"):
+        text = md_text(metric.text(result, number, MISSING))
+        cells.append(text + ("\\*" if metric.small_sample(result) else ""))
     return cells
 
 
 def model_table(report: RunReport, model_id: str) -> list[str]:
-    """Key figures of one model: a row per scenario, then the row over all scenarios."""
-    headings = ["scenario", "ok/sent", *(f.heading for f in KEY_FIGURES)]
+    """Key figures (the catalogue's `report` view) of one model: a row per scenario, then the
+    row over all scenarios."""
+    headings = ["scenario", *(md_text(m.heading) for m in metrics("report"))]
     lines = [_row(headings), _row(["---", *(["---:"] * (len(headings) - 1))])]
     for scenario in [*report.scenarios, ALL_SCENARIOS]:
         result = report.result(model_id, scenario)
         if result is None:
             continue
         name = "**all scenarios**" if scenario == ALL_SCENARIOS else md_text(scenario)
-        ok = f"{result.successful_iterations}/{result.requests_attempted}"
-        lines.append(_row([name, ok, *_figures(result)]))
+        lines.append(_row([name, *_figures(result)]))
     return lines
 
 
@@ -90,7 +91,7 @@ def render_markdown(report: RunReport) -> str:
     lines += [f"**Machine:** {md_text(fingerprint_line(report))}", ""]
     lines.append(
         "<sub>Times in ms, throughput in tokens/s, CPU and RAM: system-wide time-weighted means. "
-        f"\\* tail from fewer than 20 requests. {MISSING} not measured.</sub>"
+        f"\\* tail from fewer than {SMALL_SAMPLE} requests. {MISSING} not measured.</sub>"
     )
     return "\n".join(lines) + "\n"
 

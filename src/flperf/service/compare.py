@@ -1,9 +1,10 @@
 """Comparing runs (or the models of one run) scenario by scenario.
 
 The first column (the first model of the first run) is the baseline. Each other column gets,
-per metric, the difference and whether it is larger than the noise: Welch's t-test
-(`flperf.bench.stats.compare`) over the per-request values behind the metric. Runs whose
-workloads differ (suite content or load settings, by `workload_hash`) are flagged.
+for each metric of the catalogue's `compare` view, the difference and whether it is larger than
+the noise (`flperf.bench.comparison`: Welch's t-test over the per-request values behind the
+metric). Runs whose workloads differ (suite content or load settings, by `workload_hash`) are
+flagged.
 """
 
 from __future__ import annotations
@@ -12,45 +13,14 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel, Field
 
+from flperf.bench.comparison import MetricDiff, diff_results
 from flperf.bench.fingerprint import Fingerprint, comparability
 from flperf.bench.records import RequestRecord, Status
-from flperf.bench.stats import compare
 from flperf.service.errors import InvalidInputError
 from flperf.service.runs import RunService
 from flperf.service.views import ResultView, RunView
 
 MAX_RUNS = 10
-
-# metric -> (per-request value tested for significance, higher is better)
-METRICS: dict[str, tuple[str | None, bool]] = {
-    "tps": ("gen_tps", True),
-    "ttft": ("ttft_ms", False),
-    "latency_p50": ("e2e_ms", False),
-    "latency_p95": ("e2e_ms", False),
-    "latency_p99": ("e2e_ms", False),
-    "itl_p50": ("itl_ms", False),
-    "error_rate": (None, False),
-    "timeout_rate": (None, False),
-}
-
-
-class MetricDiff(BaseModel):
-    """One metric of a column against the baseline column."""
-
-    metric: str
-    baseline: float | None
-    value: float | None
-    diff: float | None = Field(description="value - baseline")
-    rel_diff_pct: float | None = Field(description="(value - baseline) / |baseline| * 100")
-    higher_is_better: bool
-    better: bool | None = Field(description="True when the change is an improvement")
-    basis: str | None = Field(description="Per-request values the significance test used")
-    verdict: str | None = Field(
-        description="'different', 'no difference', 'insufficient data'; None when not tested"
-    )
-    significant: bool | None
-    p_value: float | None
-    method: str | None
 
 
 class CompareEntry(BaseModel):
@@ -85,59 +55,6 @@ class ComparisonView(BaseModel):
 
 def _fingerprint(run: RunView) -> Fingerprint | None:
     return run.hardware_info
-
-
-def _value(result: ResultView, metric: str) -> float | None:
-    if metric == "itl_p50":
-        return result.itl_ms.p50 if result.itl_ms is not None else None
-    value = getattr(result, metric)
-    return float(value) if value is not None else None
-
-
-def _per_request(records: Sequence[RequestRecord], basis: str) -> list[float]:
-    values = []
-    for record in records:
-        value = record.gen_tps if basis == "gen_tps" else getattr(record, basis)
-        if value is not None:
-            values.append(float(value))
-    return values
-
-
-def _diff(
-    metric: str,
-    base: ResultView,
-    other: ResultView,
-    base_records: Sequence[RequestRecord],
-    other_records: Sequence[RequestRecord],
-) -> MetricDiff:
-    basis, higher = METRICS[metric]
-    a, b = _value(base, metric), _value(other, metric)
-    diff = b - a if a is not None and b is not None else None
-    rel = diff / abs(a) * 100 if diff is not None and a else None
-    better = None if diff is None or diff == 0 else (diff > 0) == higher
-    verdict = significant = p_value = method = None
-    if basis is not None:
-        test = compare(_per_request(base_records, basis), _per_request(other_records, basis))
-        verdict, significant, p_value, method = (
-            test.verdict,
-            test.significant if test.verdict != "insufficient data" else None,
-            test.p_value,
-            test.method,
-        )
-    return MetricDiff(
-        metric=metric,
-        baseline=a,
-        value=b,
-        diff=diff,
-        rel_diff_pct=rel,
-        higher_is_better=higher,
-        better=better,
-        basis=basis,
-        verdict=verdict,
-        significant=significant,
-        p_value=p_value,
-        method=method,
-    )
 
 
 def compare_runs(runs: RunService, run_ids: Sequence[str]) -> ComparisonView:
@@ -182,7 +99,7 @@ def compare_runs(runs: RunService, run_ids: Sequence[str]) -> ComparisonView:
             diffs = []
             if (run_id, model_id) != (base_run, base_model):
                 mine = records.get((run_id, model_id, scenario), [])
-                diffs = [_diff(m, base, result, base_records, mine) for m in METRICS]
+                diffs = diff_results(base, result, base_records, mine)
             entries.append(
                 CompareEntry(
                     run_id=run_id,

@@ -95,14 +95,22 @@ def page_router() -> APIRouter:
     def results(request: Request, run: str | None = None) -> HTMLResponse:
         twins = [f"/api/benchmarks/runs/{quote(run, safe='')}"] if run else []
         return render(
-            request, "results.html", "results", "Results", [*twins, "/api/benchmarks/runs"]
+            request,
+            "results.html",
+            "results",
+            "Results",
+            [*twins, "/api/benchmarks/runs", "/api/metrics"],
         )
 
     @router.get("/compare", response_class=HTMLResponse)
     def compare(request: Request, runs: str | None = None) -> HTMLResponse:
         twins = [f"/api/benchmarks/compare?runs={quote(runs, safe=',')}"] if runs else []
         return render(
-            request, "compare.html", "compare", "Compare", [*twins, "/api/benchmarks/runs"]
+            request,
+            "compare.html",
+            "compare",
+            "Compare",
+            [*twins, "/api/benchmarks/runs", "/api/metrics"],
         )
 
     return router

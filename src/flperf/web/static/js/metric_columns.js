@@ -1,81 +1,87 @@
-// Which result fields the tables show, with their labels and units. The values come from the
-// API's result objects (flperf.bench.metrics.ResultMetrics); nothing here computes a metric.
+// Table columns built from the metric catalogue the API serves (`GET /api/metrics`, declared in
+// flperf.bench.metric_catalog): labels, units, descriptions, where each value sits on a result and
+// which views show it. Values come from the API's result objects; nothing here computes a metric
+// or repeats a metric's name.
+import { api } from "./api.js";
 import { h } from "./dom.js";
 import * as f from "./format.js";
 
-/** A percentile from a distribution summary, flagged † when computed from fewer than 20 samples. */
-function tail(summary, key, fmt) {
-  if (!summary) return "–";
-  const text = fmt(summary[key]);
-  if (summary.small_sample && key !== "p50" && key !== "mean") {
-    return h("span", { title: `from ${summary.n} samples: tails of fewer than 20 are unreliable` }, text,
-      h("sup", { class: "muted", text: "†" }));
+let loading = null;
+
+/** The catalogue `{metrics, distributions, tail_stats, small_sample_below}`, fetched once. */
+export function catalogue() {
+  if (!loading) {
+    loading = api.get("/api/metrics");
+    loading.catch(() => { loading = null; }); // a later call retries
   }
-  return text;
+  return loading;
 }
 
-const stat = (name, key, fmt, label, title) => ({
-  label, title, num: true, value: (r) => tail(r[name], key, fmt),
-});
+const BY_UNIT = {
+  ms: f.ms, "%": f.pct, "% of a core": f.pct, "tok/s": f.tps, "req/s": f.rps, MiB: f.mb, J: f.joules,
+};
 
-const res = (key, fmt, label, title) => ({
-  label, title, num: true, value: (r) => fmt(r.resources ? r.resources[key] : null),
-});
+/** How values in `unit` are written: that unit's formatter, else the number and the unit. */
+export function formatter(unit) {
+  if (BY_UNIT[unit]) return BY_UNIT[unit];
+  return unit ? (v) => (f.isNum(v) ? `${f.num(v)} ${unit}` : "–") : f.num;
+}
+
+/** The value at `path` (a list of keys) on a result; null where a step is missing. */
+export function read(result, path) {
+  let value = result;
+  for (const key of path) {
+    if (value === null || value === undefined) return null;
+    value = value[key];
+  }
+  return value ?? null;
+}
 
 function counts(obj) {
   const entries = Object.entries(obj || {});
-  return entries.length ? entries.map(([k, v]) => `${k}: ${v}`).join(", ") : "–";
+  return entries.length ? entries.map(([k, v]) => `${k}: ${f.int(v)}`).join(", ") : "–";
 }
 
-export const PERFORMANCE = [
-  { label: "OK / sent", num: true, title: "Successful measured requests / attempted (warm-up excluded)",
-    value: (r) => `${f.int(r.successful_iterations)} / ${f.int(r.requests_attempted)}` },
-  { label: "Throughput", num: true, title: "System output throughput, tokens/s over the measured window",
-    value: (r) => f.tps(r.tps) },
-  { label: "Req/s", num: true, title: "Successful requests per second", value: (r) => f.num(r.request_throughput) },
-  stat("ttft_ms", "p50", f.ms, "TTFT p50", "Time to first token, median"),
-  stat("ttft_ms", "p95", f.ms, "TTFT p95"),
-  stat("e2e_ms", "p50", f.ms, "Latency p50", "End-to-end latency, median"),
-  stat("e2e_ms", "p95", f.ms, "Latency p95"),
-  stat("e2e_ms", "p99", f.ms, "Latency p99"),
-  stat("itl_ms", "p50", f.ms, "ITL p50", "Inter-token latency (time per output token), median"),
-  stat("itl_ms", "p95", f.ms, "ITL p95"),
-  stat("decode_tps", "p50", f.num, "Decode tok/s p50", "Per-request decode speed, 1000 / ITL"),
-  stat("output_tokens", "mean", f.num, "Out tokens (mean)"),
-  { label: "Cold TTFT", num: true, title: "TTFT of the first request (cold start)", value: (r) => f.ms(r.cold_ttft_ms) },
-];
+/** A metric of a result as text, by the metric's kind (value, ratio, counts, list). */
+export function metricText(metric, result) {
+  const raw = read(result, metric.path);
+  if (metric.kind === "ratio") {
+    const whole = read(result, metric.per);
+    return f.isNum(whole) && whole > 0 ? `${f.int(raw)} / ${f.int(whole)}` : "–";
+  }
+  if (metric.kind === "counts") return counts(raw);
+  if (metric.kind === "list") return raw && raw.length ? raw.join(", ") : "–";
+  return formatter(metric.unit)(raw);
+}
 
-export const RELIABILITY = [
-  { label: "Errors", num: true, title: "Failed (incl. timed out) / attempted, percent", value: (r) => f.pct(r.error_rate) },
-  { label: "Timeouts", num: true, title: "Timed out / attempted, percent", value: (r) => f.pct(r.timeout_rate) },
-  { label: "Errors by kind", class: "clip", value: (r) => counts(r.errors_by_kind) },
-  { label: "Cancelled", num: true, value: (r) => f.int(r.requests_cancelled) },
-  { label: "Token counts from", class: "clip", title: "usage = server's count; tokenizer; chunks = lower bound",
-    value: (r) => counts(r.token_sources) },
-  { label: "Quality pass", num: true, title: "Replies matching the scenario's expected pattern",
-    value: (r) => (r.quality_checked ? `${f.int(r.quality_passed)} / ${f.int(r.quality_checked)}` : "–") },
-  { label: "Goodput", num: true, title: "Requests meeting every SLO per second", value: (r) => f.num(r.goodput) },
-  { label: "SLO pass", num: true, value: (r) => f.pct(r.slo_pass_rate) },
-  { label: "Dispatch delay p95", num: true, title: "How far the client fell behind schedule",
-    value: (r) => tail(r.dispatch_delay_ms, "p95", f.ms) },
-];
+/** The summary a tail statistic comes from, when that summary has too few samples. */
+function smallSummary(metric, result) {
+  if (!metric.tail) return null;
+  const summary = read(result, metric.path.slice(0, -1));
+  return summary && summary.small_sample ? summary : null;
+}
 
-export const RESOURCES = [
-  { label: "CPU avg", num: true, title: "System CPU %, time-weighted mean", value: (r) => f.pct(r.cpu_avg) },
-  { label: "RAM avg", num: true, title: "System RAM %, time-weighted mean", value: (r) => f.pct(r.ram_avg) },
-  { label: "GPU avg", num: true, title: "GPU utilisation %, time-weighted mean", value: (r) => f.pct(r.gpu_avg) },
-  res("proc_cpu_avg", f.pct, "Server CPU avg", "Model server process tree, % of one core"),
-  res("proc_cpu_peak", f.pct, "Server CPU peak"),
-  res("proc_rss_avg_mb", f.mb, "Server RSS avg", "Model server resident memory"),
-  res("proc_rss_peak_mb", f.mb, "Server RSS peak"),
-  res("gpu_mem_peak_mb", f.mb, "GPU mem peak"),
-  res("total_energy_j", f.joules, "Energy", "CPU package (RAPL) + GPU energy in the window"),
-  { label: "J / token", num: true, title: "Energy per output token", value: (r) => f.num(r.energy_per_token_j) },
-  { label: "Samples", num: true, value: (r) => f.int(r.resources ? r.resources.sample_count : null) },
-];
+/** A metric's table cell: its text, marked † when a tail comes from too few samples. */
+export function metricCell(catalog, metric, result) {
+  const text = metricText(metric, result);
+  const summary = smallSummary(metric, result);
+  if (!summary) return text;
+  return h("span", { title: `from ${summary.n} samples: tails of fewer than ${catalog.small_sample_below} are unreliable` },
+    text, h("sup", { class: "muted", text: "†" }));
+}
 
-export const DISTRIBUTIONS = [
-  ["ttft_ms", "TTFT", f.ms], ["e2e_ms", "Latency", f.ms], ["itl_ms", "ITL", f.ms],
-  ["decode_tps", "Decode tok/s", f.num], ["output_tokens", "Output tokens", f.num],
-  ["dispatch_delay_ms", "Dispatch delay", f.ms],
-];
+/** The catalogue's metrics that `view` shows (optionally one group), in catalogue order. */
+export function metricsOf(catalog, view, group = null) {
+  return catalog.metrics.filter((m) => m.views.includes(view) && (group === null || m.group === group));
+}
+
+/** Table columns (see dom.js `table`) for the metrics `view` shows of `group`. */
+export function metricColumns(catalog, view, group = null) {
+  return metricsOf(catalog, view, group).map((m) => ({
+    label: m.label,
+    title: m.unit ? `${m.description} (${m.unit})` : m.description,
+    num: m.kind === "value" || m.kind === "ratio",
+    class: m.kind === "value" || m.kind === "ratio" ? undefined : "clip",
+    value: (r) => metricCell(catalog, m, r),
+  }));
+}

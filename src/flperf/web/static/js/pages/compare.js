@@ -4,21 +4,8 @@ import { api } from "../api.js";
 import { h, $, show, badge, empty, failure, table } from "../dom.js";
 import * as f from "../format.js";
 import { axis, categoryAxis, chartBox, label, plot } from "../charts.js";
+import { catalogue, formatter, metricText, metricsOf } from "../metric_columns.js";
 import { newestFirst, runLabel, runStatus } from "../runs.js";
-
-const METRIC_INFO = {
-  tps: ["Throughput", f.tps],
-  ttft: ["TTFT p50", f.ms],
-  latency_p50: ["Latency p50", f.ms],
-  latency_p95: ["Latency p95", f.ms],
-  latency_p99: ["Latency p99", f.ms],
-  itl_p50: ["ITL p50", f.ms],
-  error_rate: ["Errors", f.pct],
-  timeout_rate: ["Timeouts", f.pct],
-};
-const METRIC_VALUE = {
-  itl_p50: (r) => (r.itl_ms ? r.itl_ms.p50 : null),
-};
 
 let picked = (new URLSearchParams(window.location.search).get("runs") || "").split(",").filter(Boolean);
 
@@ -54,25 +41,23 @@ function verdictBadge(d) {
   return badge(d.better ? "ok" : "error", d.better ? "better" : "worse");
 }
 
-function cell(entry, metric, fmt) {
-  const value = METRIC_VALUE[metric] ? METRIC_VALUE[metric](entry.result) : entry.result[metric];
-  const d = entry.diffs.find((x) => x.metric === metric);
-  if (!d) return h("span", { class: "value", text: fmt(value) });
+function cell(entry, metric) {
+  const d = entry.diffs.find((x) => x.metric === metric.key);
+  if (!d) return h("span", { class: "value", text: metricText(metric, entry.result) });
   const tone = d.better === null ? "" : d.better ? "good" : "bad";
   return h("span", { class: "cmp-cell" },
-    h("span", { class: "value", text: fmt(d.value) }),
+    h("span", { class: "value", text: formatter(metric.unit)(d.value) }),
     h("span", { class: `delta ${d.significant ? tone : "muted"}`,
       title: d.p_value !== null && d.p_value !== undefined ? `Welch p = ${f.num(d.p_value, 4)} on ${d.basis}` : "",
       text: f.signedPct(d.rel_diff_pct) }),
     verdictBadge(d));
 }
 
-function scenarioTable(sc, runIndex) {
-  const metrics = Object.keys(METRIC_INFO);
-  const columns = [{ label: "Metric", value: (m) => h("strong", { text: METRIC_INFO[m][0] }) },
+function scenarioTable(metrics, sc, runIndex) {
+  const columns = [{ label: "Metric", value: (m) => h("strong", { title: m.description, text: m.label }) },
     ...sc.entries.map((e, i) => ({
       label: `${columnName(e, runIndex(e.run_id))}${i === 0 ? " (baseline)" : ""}`,
-      num: true, value: (m) => cell(e, m, METRIC_INFO[m][1]),
+      num: true, value: (m) => cell(e, m),
     }))];
   return h("section", { class: "card" },
     h("div", { class: "card-head" }, h("h2", { text: sc.scenario })),
@@ -133,8 +118,10 @@ async function runComparison() {
   history.replaceState(null, "", url);
   show("comparison", h("p", { class: "muted", text: "Comparing…" }));
   let view;
+  let catalog;
   try {
-    view = await api.get(`/api/benchmarks/compare?runs=${picked.map(encodeURIComponent).join(",")}`);
+    [view, catalog] = await Promise.all([
+      api.get(`/api/benchmarks/compare?runs=${picked.map(encodeURIComponent).join(",")}`), catalogue()]);
   } catch (err) {
     show("comparison", failure(err, runComparison, "Could not compare"));
     return;
@@ -153,7 +140,8 @@ async function runComparison() {
     ])),
     view.scenarios.length ? null : empty("No scenario in common.", "Pick runs of the same suite."));
   if (view.scenarios.length) charts(view, runIndex);
-  for (const sc of view.scenarios) $("comparison").appendChild(scenarioTable(sc, runIndex));
+  const metrics = metricsOf(catalog, "compare");
+  for (const sc of view.scenarios) $("comparison").appendChild(scenarioTable(metrics, sc, runIndex));
   document.body.dataset.ready = "true";
 }
 

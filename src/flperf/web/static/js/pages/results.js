@@ -3,7 +3,7 @@
 import { api, fetchAllPages, hasRoute, seg } from "../api.js";
 import { h, $, show, empty, failure, table, facts, tabs, poll } from "../dom.js";
 import * as f from "../format.js";
-import { DISTRIBUTIONS, PERFORMANCE, RELIABILITY, RESOURCES } from "../metric_columns.js";
+import { catalogue, metricColumns, metricText, metricsOf } from "../metric_columns.js";
 import { chartGrid, drawDistributions, drawLatency, drawResources, drawThroughput, drawTradeoff } from "../results_charts.js";
 import { requestsSection } from "../requests_table.js";
 import { aliasLookup, newestFirst, requestCount, runLink, runModels, runStatus } from "../runs.js";
@@ -65,24 +65,18 @@ function header(run) {
       : null);
 }
 
-function summaryCards(summary, aliasOf) {
+function summaryCards(catalog, summary, aliasOf) {
+  const figures = metricsOf(catalog, "ui_card");
   return h("div", { class: "model-cards" }, summary.map((r) => h("article", { class: "model-card" },
     h("h3", { text: aliasOf(r.model_id) }),
     r.error ? h("p", { class: "error-text", text: r.error }) : null,
-    h("div", { class: "kpis" },
-      kpi("Throughput", f.tps(r.tps)),
-      kpi("TTFT p50", f.ms(r.ttft)),
-      kpi("Latency p95", f.ms(r.latency_p95)),
-      kpi("ITL p50", f.ms(r.itl_ms ? r.itl_ms.p50 : null)),
-      kpi("Errors", f.pct(r.error_rate)),
-      kpi("Server CPU", f.pct(r.resources ? r.resources.proc_cpu_avg : null)),
-    ),
+    h("div", { class: "kpis" }, figures.map((m) => kpi(m.label, metricText(m, r), m.description))),
     h("p", { class: "muted small", text:
       `${f.int(r.successful_iterations)} of ${f.int(r.requests_attempted)} requests ok · ` +
       `${f.int(r.output_tokens_total)} output tokens in ${f.num(r.window_s)} s` }))));
 }
 
-const kpi = (label, value) => h("div", { class: "kpi" }, h("span", { class: "kpi-value", text: value }),
+const kpi = (label, value, title) => h("div", { class: "kpi", title }, h("span", { class: "kpi-value", text: value }),
   h("span", { class: "kpi-label", text: label }));
 
 function leadColumns(aliasOf) {
@@ -99,11 +93,11 @@ function metricTable(columns, rows, aliasOf, note) {
       { rowClass: (r) => (r.error ? "row-bad" : r.scenario === "*" ? "row-total" : null) }));
 }
 
-function distributionTable(rows, aliasOf) {
+function distributionTable(catalog, rows, aliasOf) {
   const lines = [];
   for (const r of rows) {
-    for (const [key, name, fmt] of DISTRIBUTIONS) {
-      if (r[key]) lines.push({ r, s: r[key], name, fmt });
+    for (const d of catalog.distributions) {
+      if (r[d.field]) lines.push({ r, s: r[d.field], name: d.unit ? `${d.label} (${d.unit})` : d.label, title: d.description });
     }
   }
   const cols = ["n", "mean", "stdev", "min", "p50", "p90", "p95", "p99", "max"];
@@ -111,9 +105,9 @@ function distributionTable(rows, aliasOf) {
     h("p", { class: "muted small", text: "n, mean, standard deviation and percentiles of every per-request figure (successful requests)." }),
     table(lines, [
       ...leadColumns((id) => aliasOf(id)).map((c) => ({ ...c, value: (l) => c.value(l.r) })),
-      { label: "Figure", class: "lead", value: (l) => l.name },
-      ...cols.map((c) => ({ label: c, num: true, value: (l) => (c === "n" ? f.int(l.s.n) : l.fmt(l.s[c])) })),
-      { label: "", value: (l) => (l.s.small_sample ? h("span", { class: "muted small", title: "fewer than 20 samples", text: "few samples" }) : "") },
+      { label: "Figure", class: "lead", value: (l) => h("span", { title: l.title, text: l.name }) },
+      ...cols.map((c) => ({ label: c, num: true, value: (l) => (c === "n" ? f.int(l.s.n) : f.num(l.s[c])) })),
+      { label: "", value: (l) => (l.s.small_sample ? h("span", { class: "muted small", title: `fewer than ${catalog.small_sample_below} samples`, text: "few samples" }) : "") },
     ], { dense: true }));
 }
 
@@ -175,8 +169,9 @@ async function logsSection(run) {
 
 async function showRun() {
   let detail;
+  let catalog;
   try {
-    detail = await api.get(seg`/api/benchmarks/runs/${runId}`);
+    [detail, catalog] = await Promise.all([api.get(seg`/api/benchmarks/runs/${runId}`), catalogue()]);
   } catch (err) {
     if (err.status === 404) {
       show("results", empty(`Run ${runId} does not exist.`, "It may have been deleted. Pick another run.",
@@ -195,17 +190,17 @@ async function showRun() {
   const rows = ordered(run, results, summary);
   show("results",
     header(run),
-    summary.length ? summaryCards(summary, aliasOf)
+    summary.length ? summaryCards(catalog, summary, aliasOf)
       : empty("No results yet.", run.status === "running" || run.status === "queued"
         ? "Results appear when the first model finishes its scenarios." : "This run produced no results; see the run log below."),
     h("section", { class: "card" }, h("div", { class: "card-head" }, h("h2", { text: "Charts" })), chartGrid()),
     rows.length ? h("section", { class: "card", id: "metrics" },
       h("div", { class: "card-head" }, h("h2", { text: "Per-scenario results" })),
       tabs([
-        { label: "Latency and throughput", content: () => metricTable(PERFORMANCE, rows, aliasOf, "† tail percentile from fewer than 20 samples: treat with care.") },
-        { label: "Reliability", content: () => metricTable(RELIABILITY, rows, aliasOf) },
-        { label: "Resources", content: () => metricTable(RESOURCES, rows, aliasOf, "Sampled in the background over each scenario; server = the model server's process tree (CPU in % of one core).") },
-        { label: "Distributions", content: () => distributionTable(rows, aliasOf) },
+        { label: "Latency and throughput", content: () => metricTable(metricColumns(catalog, "ui", "performance"), rows, aliasOf, `† tail percentile from fewer than ${catalog.small_sample_below} samples: treat with care.`) },
+        { label: "Reliability", content: () => metricTable(metricColumns(catalog, "ui", "reliability"), rows, aliasOf) },
+        { label: "Resources", content: () => metricTable(metricColumns(catalog, "ui", "resources"), rows, aliasOf, "Sampled in the background over each scenario; server = the model server's process tree (CPU in % of one core).") },
+        { label: "Distributions", content: () => distributionTable(catalog, rows, aliasOf) },
       ], { label: "Result tables" })) : null,
     requestsSection(run, aliasOf, scenarios),
     h("div", { class: "grid-2" },
