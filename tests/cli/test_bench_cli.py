@@ -6,13 +6,13 @@ import json
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from flperf.sim.config import SimConfig
 from flperf.sim.process import SimProcess, start_simulator
+from tests.api.server import wait_for
 
 FLPERF = [sys.executable, "-m", "flperf"]
 
@@ -126,6 +126,12 @@ def test_no_stream_reports_null_ttft(tmp_path: Path) -> None:
     assert all(r["ttft_ms"] is None and r["e2e_ms"] is not None for r in doc["requests"])
 
 
+def _finished_in_sim(sim: SimProcess) -> int:
+    """Requests the simulator finished writing (their `[DONE]` went out)."""
+    entries = sim.log()["requests"]
+    return sum(1 for e in entries if any(kind == "done" for _, kind, _ in e["chunks"]))
+
+
 def test_ctrl_c_cancels_cleanly_and_still_writes_what_was_measured(tmp_path: Path) -> None:
     out = tmp_path / "run.json"
     with start_simulator(SimConfig(ttft_ms=5, itl_ms=20, output_tokens=50)) as sim:
@@ -152,7 +158,7 @@ def test_ctrl_c_cancels_cleanly_and_still_writes_what_was_measured(tmp_path: Pat
             stderr=subprocess.PIPE,
             text=True,
         )
-        time.sleep(3.0)  # a few requests complete (each takes ~1 s)
+        wait_for(lambda: _finished_in_sim(sim) >= 3, timeout=60, what="3 finished requests")
         proc.send_signal(signal.SIGINT)
         stdout, _ = proc.communicate(timeout=30)
     assert proc.returncode == 130

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from flperf.bench.sse import parse_stream
 from flperf.host.openai_wire import DONE_EVENT, ChunkEncoder, completion_body
 
 
@@ -43,7 +44,27 @@ def test_finish_and_usage_chunks() -> None:
     usage = decode(ENCODER.usage(3, 4))
     assert usage["choices"] == []
     assert usage["usage"] == {"prompt_tokens": 3, "completion_tokens": 4, "total_tokens": 7}
-    assert DONE_EVENT == b"data: [DONE]\n\n"
+
+
+def test_a_whole_host_stream_reads_back_as_our_client_parses_it() -> None:
+    events = [
+        ENCODER.role(),
+        ENCODER.content("Hello"),
+        ENCODER.content(", world"),
+        ENCODER.finish("length"),
+        ENCODER.usage(3, 2),
+        DONE_EVENT,
+    ]
+    # One network read per event, as the host writes them, each with its arrival time.
+    facts = parse_stream([(1000 * i, event) for i, event in enumerate(events)])
+    assert facts.malformed is None and facts.error_event is None
+    assert facts.text == "Hello, world" and facts.token_events == 2
+    assert (
+        facts.first_token_ns == 1000 and facts.last_token_ns == 2000
+    )  # the role chunk is no token
+    assert facts.finish_reason == "length" and facts.response_id == "chatcmpl-1"
+    assert facts.usage == {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5}
+    assert facts.done
 
 
 def test_completion_body() -> None:
