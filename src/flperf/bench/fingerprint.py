@@ -62,10 +62,10 @@ class Fingerprint(BaseModel):
     cpu_cores_logical: int | None = Field(None, description="Logical CPUs (hardware threads).")
     ram_total_gb: float | None = Field(None, description="Total system RAM, GiB.")
     gpus: list[GpuInfo] = Field(default_factory=list, description="NVIDIA GPUs; [] when none.")
-    os_name: str = Field(description="Operating system, e.g. 'Linux'.")
-    os_release: str = Field(description="Kernel/OS release.")
-    machine: str = Field(description="CPU architecture, e.g. 'x86_64'.")
-    python_version: str = Field(description="Python version, e.g. '3.11.9'.")
+    os_name: str | None = Field(None, description="Operating system, e.g. 'Linux'.")
+    os_release: str | None = Field(None, description="Kernel/OS release.")
+    machine: str | None = Field(None, description="CPU architecture, e.g. 'x86_64'.")
+    python_version: str | None = Field(None, description="Python version, e.g. '3.11.9'.")
     packages: dict[str, str | None] = Field(
         default_factory=dict, description="Versions of TRACKED_PACKAGES; None when not installed."
     )

@@ -148,9 +148,11 @@ class Runner:
         # Records' times are offsets from `ref_ns` and their indexes start at `first_index`, so a
         # caller measuring models with several runners can put them all on one run's axes.
         self.ref_ns = perf_counter_ns() if ref_ns is None else ref_ns
-        phases = list(_plan_phases(target, self.suite, config, first_index))
-        self._phases = phases
-        self.progress = Progress(total=sum(len(p.plans) for p in phases))
+        # Phases (and their requests) are planned as they come: a run of a million requests
+        # must not build a million plans before its first request.
+        self._phases = _plan_phases(target, self.suite, config, first_index)
+        per_scenario = config.warmup + config.trials * config.iterations
+        self.progress = Progress(total=len(self.suite.scenarios) * per_scenario)
         self._on_record = on_record
         self._on_progress = on_progress
         self._cancelled = False

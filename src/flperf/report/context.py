@@ -89,6 +89,11 @@ def _cpu(fingerprint: Fingerprint) -> str:
     return f"{name} ({', '.join(cores)})" if cores else name
 
 
+def _os(fingerprint: Fingerprint) -> str:
+    name = " ".join(p for p in (fingerprint.os_name, fingerprint.os_release) if p) or MISSING
+    return f"{name} ({fingerprint.machine})" if fingerprint.machine else name
+
+
 def fingerprint_rows(report: RunReport) -> list[tuple[str, str]]:
     """(fact, value) pairs describing the machine and software the run was measured on."""
     fingerprint = report.fingerprint
@@ -98,8 +103,8 @@ def fingerprint_rows(report: RunReport) -> list[tuple[str, str]]:
         ("CPU", _cpu(fingerprint)),
         ("RAM", f"{number(fingerprint.ram_total_gb)} GiB" if fingerprint.ram_total_gb else MISSING),
         ("GPU", _gpus(fingerprint)),
-        ("OS", f"{fingerprint.os_name} {fingerprint.os_release} ({fingerprint.machine})"),
-        ("Python", fingerprint.python_version),
+        ("OS", _os(fingerprint)),
+        ("Python", fingerprint.python_version or MISSING),
         ("Execution provider", fingerprint.execution_provider or MISSING),
         ("Model variant", fingerprint.model_variant_id or MISSING),
         (
@@ -123,8 +128,8 @@ def fingerprint_line(report: RunReport) -> str:
     if fingerprint.ram_total_gb:
         parts.append(f"{number(fingerprint.ram_total_gb)} GiB RAM")
     parts.append(_gpus(fingerprint))
-    parts.append(f"{fingerprint.os_name} {fingerprint.os_release} {fingerprint.machine}")
-    parts.append(f"Python {fingerprint.python_version}")
+    parts.append(_os(fingerprint))
+    parts.append(f"Python {fingerprint.python_version or MISSING}")
     parts += [f"{name} {v}" for name, v in fingerprint.packages.items() if v]
     if fingerprint.execution_provider:
         parts.append(f"EP {fingerprint.execution_provider}")

@@ -21,7 +21,7 @@ from flperf.service.worker_handle import WorkerHandle, WorkerResult
 from flperf.store import Database
 from flperf.store.logs_repo import add_log
 from flperf.store.requests_repo import count_records
-from flperf.store.runs_repo import change_status, get_run
+from flperf.store.runs_repo import change_status, get_run, set_worker_pid
 
 log = logging.getLogger(__name__)
 
@@ -131,6 +131,8 @@ class RunWorker:
             if not changed:
                 return  # cancelled meanwhile
             handle.start()
+            with self._db.write() as session:
+                set_worker_pid(session, run_id, handle.pid)
             with self._lock:
                 self._started = True
             self._logbook.run(run_id, "info", f"Measuring in worker process {handle.pid}")

@@ -41,7 +41,7 @@ from flperf.service.views import (
     RunView,
     SampleView,
 )
-from flperf.service.worker_handle import WorkerHandle
+from flperf.service.worker_handle import WorkerHandle, wait_for_left_worker
 from flperf.store import Database, RunRow, new_id
 from flperf.store.logs_repo import add_log, list_logs
 from flperf.store.models_repo import get_model
@@ -403,6 +403,8 @@ class RunService:
         with self._db.read() as session:
             stale = runs_with_status(session, (RunState.RUNNING, RunState.QUEUED))
         for row in stale:
+            if row.status == RunState.RUNNING:
+                wait_for_left_worker(row.worker_pid, row.id)
             with self._db.write() as session:
                 kept = count_records(session, row.id)
                 end = last_wall_end(session, row.id)

@@ -218,4 +218,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    code = main()
+    # Everything is stored and said; end now rather than finalise the interpreter while the
+    # server link's reader thread still blocks on stdin (which aborts the process).
+    sys.stderr.flush()
+    os._exit(code)

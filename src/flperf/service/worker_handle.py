@@ -17,6 +17,7 @@ import sys
 import threading
 from dataclasses import dataclass
 
+import psutil
 from pydantic import BaseModel, ValidationError
 
 from flperf.bench.run_document import ProgressDetail, RunState
@@ -40,6 +41,8 @@ from flperf.service.worker_messages import (
 
 log = logging.getLogger("flperf.worker")
 
+WORKER_MODULE = "flperf.service.worker_child"
+
 
 @dataclass(frozen=True)
 class Current:
@@ -58,6 +61,30 @@ class WorkerResult:
     done: int | None
     """Requests done as the worker counted them (None when it died)."""
     crashed: bool
+
+
+def wait_for_left_worker(pid: int | None, run_id: str, timeout_s: float = 15.0) -> None:
+    """Let the worker a dead server left behind store what it measured and exit (ended after
+    `timeout_s`), so a recovering server never recomputes a run that is still being written.
+
+    Only a process whose command line is this run's worker is waited for or ended.
+    """
+    if pid is None:
+        return
+    try:
+        process = psutil.Process(pid)
+        command = process.cmdline()
+    except psutil.Error:
+        return
+    if WORKER_MODULE not in command or run_id not in command:
+        return
+    try:
+        process.wait(timeout_s)
+    except psutil.TimeoutExpired:
+        log.warning("run %s: its worker %d is still running; ending it", run_id, pid)
+        with contextlib.suppress(psutil.Error):
+            process.kill()
+            process.wait(5.0)
 
 
 def exit_description(code: int | None) -> str:
@@ -109,7 +136,7 @@ class WorkerHandle:
         command = [
             sys.executable,
             "-m",
-            "flperf.service.worker_child",
+            WORKER_MODULE,
             self.run_id,
             "--monitor-interval",
             str(interval),

@@ -63,6 +63,11 @@ def change_status(session: Session, run_id: str, expected: str, new: str, **valu
     return rowcount(session.execute(query)) > 0
 
 
+def set_worker_pid(session: Session, run_id: str, pid: int | None) -> None:
+    """Record the process measuring a run."""
+    session.execute(update(RunRow).where(RunRow.id == run_id).values(worker_pid=pid))
+
+
 def set_hardware_info(session: Session, run_id: str, info: dict[str, Any]) -> None:
     """Record the machine (and models) a run is measured on."""
     session.execute(update(RunRow).where(RunRow.id == run_id).values(hardware_info=info))

@@ -96,6 +96,7 @@ class RunRow(Base):
     error: Mapped[str | None] = mapped_column(Text)
     requests_total: Mapped[int] = mapped_column(Integer)
     requests_done: Mapped[int] = mapped_column(Integer, default=0)
+    worker_pid: Mapped[int | None] = mapped_column(Integer)  # the process measuring it
     created_at: Mapped[float] = mapped_column(Float)
     started_at: Mapped[float | None] = mapped_column(Float)
     completed_at: Mapped[float | None] = mapped_column(Float)
