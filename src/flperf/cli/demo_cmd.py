@@ -20,6 +20,7 @@ import typer
 
 from flperf import config
 from flperf.cli.errors import EXIT_CANCELLED, fail
+from flperf.process_control import group_leader_options, stop_tree
 from flperf.providers import DEMO_ALIAS, DEMO_MODEL_ID
 
 TERMINAL = ("completed", "failed", "cancelled", "interrupted")
@@ -53,6 +54,7 @@ def _start_server(port: int, client: Any) -> tuple[subprocess.Popen[bytes], Path
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
+            **group_leader_options(),
         )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -61,7 +63,7 @@ def _start_server(port: int, client: Any) -> tuple[subprocess.Popen[bytes], Path
         if _answers(client):
             return server, log_path
         time.sleep(0.25)
-    server.terminate()
+    stop_tree(server, timeout_s=10)
     fail(f"flperf serve did not answer within 60 s; see {log_path}")
 
 
@@ -151,9 +153,5 @@ def demo(
     except KeyboardInterrupt:
         raise SystemExit(EXIT_CANCELLED) from None
     finally:
-        if server is not None and server.poll() is None:
-            server.terminate()
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
+        if server is not None:
+            stop_tree(server, timeout_s=30)
