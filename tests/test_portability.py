@@ -137,3 +137,20 @@ def test_every_linux_path_read_in_src_has_a_reviewed_fallback() -> None:
         and node.value.startswith(("/proc", "/sys/", "/dev/", "/etc/", "/usr/"))
     }
     assert paths <= REVIEWED_LINUX_PATHS, "review what happens without it, then list it here"
+
+
+def test_text_files_are_read_and_written_with_a_named_encoding() -> None:
+    # Without one, Windows uses its ANSI code page: a UTF-8 file (a tokenizer config, a
+    # description with an accent) then reads wrong or not at all.
+    positions = {"read_text": 0, "write_text": 1}
+    offenders = {
+        (name, node.lineno)
+        for name, tree in modules()
+        for node, _ in with_parents(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in positions
+        and len(node.args) <= positions[node.func.attr]
+        and not any(keyword.arg == "encoding" for keyword in node.keywords)
+    }
+    assert offenders == set()

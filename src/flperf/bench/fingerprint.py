@@ -160,7 +160,7 @@ def _version(distribution: str) -> str | None:
 def _cpu_model() -> str | None:
     cpuinfo = Path("/proc/cpuinfo")
     if cpuinfo.exists():
-        for line in cpuinfo.read_text(errors="replace").splitlines():
+        for line in cpuinfo.read_text(encoding="utf-8", errors="replace").splitlines():
             key, _, value = line.partition(":")
             if key.strip() in ("model name", "Hardware", "Processor") and value.strip():
                 return value.strip()

@@ -288,7 +288,8 @@ def start_host(
     command = host_command(
         model_id, port, home, Path(model_path) if model_path else None, catalog_urls, python
     )
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    # The parent reads UTF-8; on Windows a piped child would write its ANSI code page.
+    env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONIOENCODING="utf-8")
     process = subprocess.Popen(
         command,
         stdin=subprocess.DEVNULL,
