@@ -98,12 +98,13 @@ class Fingerprint(BaseModel):
         default_factory=dict, description="Versions of TRACKED_PACKAGES; None when not installed."
     )
     execution_provider: str | None = Field(None, description="ONNX Runtime EP, e.g. 'CPU'.")
+    device: str | None = Field(None, description="Device the model ran on: CPU, GPU or NPU.")
     model_variant_id: str | None = Field(None, description="Exact model variant benchmarked.")
     model_file_size_mb: float | None = Field(None, description="Model files on disk, MiB.")
     extra: dict[str, Any] = Field(default_factory=dict, description="Other caller-supplied facts.")
 
 
-_CALLER_FIELDS = ("execution_provider", "model_variant_id", "model_file_size_mb")
+_CALLER_FIELDS = ("execution_provider", "device", "model_variant_id", "model_file_size_mb")
 
 
 def collect_fingerprint(extra: Mapping[str, Any] | None = None) -> Fingerprint:
@@ -133,7 +134,7 @@ def collect_fingerprint(extra: Mapping[str, Any] | None = None) -> Fingerprint:
 def run_fingerprint(models: Mapping[str, Mapping[str, Any]]) -> Fingerprint:
     """The machine plus what each model of a run was (`extra.models`, keyed by model).
 
-    With a single model its variant id, execution provider and size also fill the
+    With a single model its variant id, execution provider, device and size also fill the
     fingerprint's own fields.
     """
     extra: dict[str, Any] = {"models": {name: dict(facts) for name, facts in models.items()}}
@@ -286,6 +287,7 @@ def fingerprint_differences(a: Fingerprint, b: Fingerprint) -> list[str]:
         "cpu_cores_logical",
         "os_name",
         "machine",
+        "device",
         "execution_provider",
         "model_variant_id",
     ):
