@@ -165,6 +165,17 @@ def _cpu_model() -> str | None:
             key, _, value = line.partition(":")
             if key.strip() in ("model name", "Hardware", "Processor") and value.strip():
                 return value.strip()
+    if sys.platform == "win32":
+        import winreg
+
+        key = r"HARDWARE\DESCRIPTION\System\CentralProcessor\0"
+        try:  # platform.processor() gives only the family and vendor
+            with winreg.OpenKey(winreg.HKEY_LOCAL_MACHINE, key) as cpu:
+                name = winreg.QueryValueEx(cpu, "ProcessorNameString")[0]
+        except OSError:
+            name = None
+        if isinstance(name, str) and name.strip():
+            return name.strip()
     if sys.platform == "darwin":
         import subprocess
 
