@@ -8,6 +8,7 @@ same API a user or the browser would use.
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import subprocess
@@ -48,9 +49,12 @@ def _port_free(port: int) -> bool:
 def _start_server(port: int, client: Any) -> tuple[subprocess.Popen[bytes], Path]:
     log_path = config.home() / "logs" / "serve.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
+    # It leads its own process group (stop_tree asks it there) and ends itself if we die.
+    command = [sys.executable, "-m", "flperf", "serve", "--port", str(port)]
+    command += ["--parent-pid", str(os.getpid())]
     with log_path.open("ab") as log:
         server = subprocess.Popen(
-            [sys.executable, "-m", "flperf", "serve", "--port", str(port)],
+            command,
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
