@@ -19,6 +19,16 @@ CHROMIUM_ARGS = [
 ]
 
 
+def chromium_missing() -> str | None:
+    """Why the browser tests skip here, or None when the browser is there."""
+    if CHROMIUM.exists():
+        return None
+    return (
+        f"no Chromium at {CHROMIUM}: browser tests use Debian's `chromium` package on Linux; "
+        "elsewhere set FLPERF_TEST_CHROMIUM to a Chromium or Chrome executable"
+    )
+
+
 def launch_chromium(playwright: Any) -> Any:
     """Launch Debian's Chromium headless with the flags this closed network needs."""
     return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import queue
 import re
-import signal
 import subprocess
 import sys
 import threading
@@ -16,6 +15,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
+
+from flperf.process_control import group_leader_options, stop_tree
 
 _URL = re.compile(r"FLPerformance (http://\S+)")
 OFFLINE_CATALOG = "http://127.0.0.1:9/catalog"  # a closed port: the public catalog is offline
@@ -48,16 +49,10 @@ class LiveServer:
     def delete(self, path: str, **kwargs: Any) -> httpx.Response:
         return httpx.delete(self.api + path, timeout=30.0, **kwargs)
 
-    def stop(self, timeout: float = 30.0) -> int:
-        """SIGTERM (a clean shutdown) and wait; returns the exit status."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        return self.process.returncode
+    def stop(self, timeout: float = 30.0) -> int | None:
+        """A clean shutdown, as the product stops its children (SIGTERM; CTRL_BREAK on Windows),
+        killed after ``timeout``; returns the exit status."""
+        return stop_tree(self.process, timeout_s=timeout)
 
     def kill(self) -> None:
         """SIGKILL: the server dies without any cleanup."""
@@ -87,6 +82,7 @@ def start_server(home: Path, database_url: str, timeout: float = 60.0) -> LiveSe
         stdin=subprocess.DEVNULL,
         text=True,
         env=env,
+        **group_leader_options(),
     )
     log.close()
     found: queue.Queue[str | None] = queue.Queue()

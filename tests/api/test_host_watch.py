@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
 from collections.abc import Callable
 from pathlib import Path
 
@@ -26,7 +24,7 @@ def test_a_killed_host_turns_its_model_to_error_with_the_reason(server: LiveServ
     assert server.post(f"/models/{model_id}/start").status_code == 200
     pid = next(m for m in server.get("/models").json()["models"] if m["id"] == model_id)["pid"]
     assert isinstance(pid, int)
-    os.kill(pid, signal.SIGKILL)
+    psutil.Process(pid).kill()  # SIGKILL; TerminateProcess on Windows
 
     def errored() -> dict[str, object] | None:
         model = next(m for m in server.get("/models").json()["models"] if m["id"] == model_id)
@@ -119,7 +117,7 @@ def test_a_host_killed_mid_run_fails_that_model_and_the_run_finishes_the_others(
 
     wait_for(measuring_demo, timeout=60, what="the run to measure the demo model")
     pid = next(m for m in server.get("/models").json()["models"] if m["id"] == demo_id)["pid"]
-    os.kill(int(pid), signal.SIGKILL)
+    psutil.Process(int(pid)).kill()
 
     status = wait_run_finished(server, run_id, timeout=120)
     assert status["status"] == "completed"

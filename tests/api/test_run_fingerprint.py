@@ -23,7 +23,8 @@ def test_run_fingerprint_names_each_models_variant_execution_provider_and_size(
     assert wait_run_finished(server, run_id)["status"] == "completed"
     info = server.get(f"/benchmarks/runs/{run_id}").json()["run"]["hardware_info"]
     assert info["model_variant_id"] == DEMO_MODEL_ID
-    assert info["execution_provider"]
+    assert info["execution_provider"] == "CPUExecutionProvider"
+    assert info["device"] == "CPU"
     assert 0.5 < info["model_file_size_mb"] < 8
     assert info["packages"]["foundry-local-sdk"]
     facts = info["extra"]["models"][demo_id]
@@ -42,3 +43,9 @@ def test_run_fingerprint_names_each_models_variant_execution_provider_and_size(
     assert set(info["extra"]["models"]) == {demo_id, external}
     assert info["extra"]["models"][external]["model_variant_id"] == "sim-model"
     assert info["model_variant_id"] is None  # two models: see extra.models
+    assert info["device"] is None and info["extra"]["models"][demo_id]["device"] == "CPU"
+    # Comparing the two models of the run names the device of each column.
+    compared = server.get("/benchmarks/compare", params={"runs": run_id}).json()
+    entries = {e["model_id"]: e for e in compared["scenarios"][0]["entries"]}
+    assert (entries[demo_id]["device"], entries[external]["device"]) == ("CPU", None)
+    assert entries[demo_id]["execution_provider"] == "CPUExecutionProvider"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import os
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -213,8 +214,10 @@ def test_clean_shutdown_cancels_runs_instead_of_interrupting_them(
         running = _start(server, model_id, iterations=1000)
         queued = _start(server, model_id, iterations=5)
         wait_for(lambda: _stored(server, running) >= 3, what="stored requests")
+        status = server.stop()
         # uvicorn re-raises SIGTERM after its graceful shutdown, hence -15 rather than 0.
-        assert server.stop() in (0, -signal.SIGTERM)
+        if sys.platform != "win32":
+            assert status in (0, -signal.SIGTERM)
         assert "Application shutdown complete" in server.log_text()
     restarted = launch(backend_url)
     assert _status(restarted, running)["status"] == "cancelled"

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import psutil
+
 
 def _serve(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, FLPERF_HOME=str(home))
@@ -50,3 +52,30 @@ def test_an_unreachable_database_is_reported(tmp_path: Path) -> None:
         timeout=60,
     )
     assert result.returncode == 1 and "cannot open the database" in result.stderr
+
+
+def test_the_server_shuts_down_cleanly_once_the_process_that_started_it_is_gone(
+    tmp_path: Path,
+) -> None:
+    starter = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    command = [sys.executable, "-m", "flperf", "serve", "--port", "0"]
+    server = subprocess.Popen(
+        [*command, "--parent-pid", str(starter.pid)],
+        env=dict(os.environ, FLPERF_HOME=str(tmp_path)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        assert server.stdout.readline().startswith("FLPerformance http://127.0.0.1:")
+        assert server.poll() is None  # serving while its starter runs
+        psutil.Process(starter.pid).kill()  # no chance to stop the server itself
+        starter.wait(10)
+        _, stderr = server.communicate(timeout=30)
+    finally:
+        starter.kill()
+        server.kill()
+    assert server.returncode == 0
+    assert f"process {starter.pid} that started this server is gone" in stderr
+    assert "Application shutdown complete" in stderr  # the same path as SIGTERM, lifespan run

@@ -12,6 +12,7 @@ from flperf.bench.fingerprint import (
     collect_fingerprint,
     comparability,
     fingerprint_differences,
+    run_fingerprint,
 )
 from flperf.bench.run_config import RunConfig, workload_hash
 
@@ -132,3 +133,36 @@ def test_fingerprint_differences_list_hardware_and_versions() -> None:
     ]
     assert fingerprint_differences(a, _fingerprint(os_release="6.2")) == []
     assert comparability("h", "h", a, b).differences == lines
+
+
+def test_a_single_model_run_names_its_device_and_variant() -> None:
+    facts = {
+        "alias": "qwen-npu",
+        "model_variant_id": "qwen2.5-0.5b-instruct-qnn-npu:3",
+        "execution_provider": "QNNExecutionProvider",
+        "device": "NPU",
+        "model_file_size_mb": 510.0,
+    }
+
+    fp = run_fingerprint({"m1": facts})
+
+    assert (fp.device, fp.execution_provider, fp.model_variant_id) == (
+        "NPU",
+        "QNNExecutionProvider",
+        "qwen2.5-0.5b-instruct-qnn-npu:3",
+    )
+    assert fp.extra["models"] == {"m1": facts}
+    both = run_fingerprint({"m1": facts, "m2": {**facts, "device": "CPU"}})
+    assert both.device is None  # two models: each one's device is in extra.models
+    assert both.extra["models"]["m2"]["device"] == "CPU"
+
+
+def test_the_same_model_on_cpu_and_npu_differs_by_device_and_provider() -> None:
+    cpu = _fingerprint(device="CPU", model_variant_id="qwen-generic-cpu:4")
+    npu = _fingerprint(device="NPU", execution_provider="QNN", model_variant_id="qwen-qnn-npu:3")
+
+    assert fingerprint_differences(cpu, npu) == [
+        "device: CPU vs NPU",
+        "execution_provider: CPU vs QNN",
+        "model_variant_id: qwen-generic-cpu:4 vs qwen-qnn-npu:3",
+    ]

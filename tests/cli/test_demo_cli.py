@@ -83,8 +83,10 @@ def test_sigterm_to_the_demo_stops_the_server_and_hosts_it_started(tmp_path: Pat
             break
     children = psutil.Process(proc.pid).children(recursive=True)
     assert children, "the demo started a server (and a host)"
-    proc.send_signal(signal.SIGTERM)
-    assert proc.wait(timeout=60) == 143
+    proc.send_signal(signal.SIGTERM)  # Windows: TerminateProcess; the server sees it gone
+    status = proc.wait(timeout=60)
+    if sys.platform != "win32":
+        assert status == 143
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and any(
         c.is_running() and c.status() != "zombie" for c in children

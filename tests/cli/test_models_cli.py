@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -15,6 +16,7 @@ import pytest
 
 from flperf.sim.config import SimConfig
 from flperf.sim.process import SimProcess, start_simulator
+from tests.catalog_variants import QWEN_IN_ORDER, seed_public_catalog
 
 FLPERF = [sys.executable, "-m", "flperf"]
 
@@ -25,11 +27,12 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[dict[str, str]]:
+@contextlib.contextmanager
+def serving(home: Path, **env_vars: str) -> Iterator[dict[str, str]]:
+    """`flperf serve` on a free port with ``home`` as data folder; yields the CLI's env."""
     port = _free_port()
     env = dict(
-        os.environ, FLPERF_HOME=str(tmp_path / "home"), FLPERF_API=f"http://127.0.0.1:{port}/api"
+        os.environ, FLPERF_HOME=str(home), FLPERF_API=f"http://127.0.0.1:{port}/api", **env_vars
     )
     proc = subprocess.Popen(
         [*FLPERF, "serve", "--port", str(port)],
@@ -51,6 +54,12 @@ def server(tmp_path: Path) -> Iterator[dict[str, str]]:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[dict[str, str]]:
+    with serving(tmp_path / "home") as env:
+        yield env
 
 
 @pytest.fixture
@@ -111,3 +120,32 @@ def test_bad_input_and_no_server_give_one_line_errors(server: dict[str, str]) ->
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
     nobody = run(dict(server, FLPERF_API="http://127.0.0.1:9/api"), "list")
     assert nobody.returncode == 2 and "no flperf server" in nobody.stderr
+
+
+@pytest.mark.foundry
+def test_available_lists_each_models_variants_together_by_device(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    seed_public_catalog(home)  # seen earlier; the catalog is offline now
+    offline = f"http://127.0.0.1:{_free_port()}/asset-gallery/v1.0/models"
+    with serving(home, FLPERF_FOUNDRY_CATALOG_URLS=offline) as env:
+        body = httpx.get(env["FLPERF_API"] + "/models/available", timeout=60).json()
+        shown = run(env, "available")
+    groups = {g["alias"]: g for g in body["groups"]}
+    assert groups["qwen2.5-0.5b"]["variant_ids"] == QWEN_IN_ORDER
+    assert groups["qwen2.5-0.5b"]["devices"] == ["CPU", "GPU", "NPU"]
+    assert groups["phi-4-mini"]["devices"] == ["CPU", "NPU"]
+    assert groups["flperf-demo"]["devices"] == ["CPU"]
+    by_id = {m["id"]: m for m in body["models"]}
+    npu = by_id["qwen2.5-0.5b-instruct-qnn-npu:3"]
+    assert (npu["device"], npu["execution_provider"]) == ("NPU", "QNNExecutionProvider")
+
+    assert shown.returncode == 0, shown.stderr
+    assert "Available models: 3 models, 7 variants" in shown.stdout
+    rows = [line for line in shown.stdout.splitlines() if "-instruct-" in line]
+    qwen_rows = [r for r in rows if "qwen2.5-0.5b-instruct" in r]
+    assert [next(i for i in QWEN_IN_ORDER if i in r) for r in qwen_rows] == QWEN_IN_ORDER
+    assert "NPU" in qwen_rows[-1] and "QNNExecutionProvider" in qwen_rows[-1]
+    assert "GPU" in qwen_rows[1] and "CUDAExecutionProvider" in qwen_rows[1]
+    # The alias heads its group once; the other variants' rows leave that cell blank.
+    alias_cells = ["qwen2.5-0.5b" in r.split("qwen2.5-0.5b-instruct")[0] for r in qwen_rows]
+    assert alias_cells == [True, False, False, False]

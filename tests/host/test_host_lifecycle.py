@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import signal
 import socket
@@ -43,17 +42,18 @@ def test_stop_leaves_no_process_behind(
     pids = [handle.pid] + [c.pid for c in psutil.Process(handle.pid).children(recursive=True)]
     assert handle.alive
     status = handle.stop(timeout_s=5)
-    assert status == 0  # it exited on SIGTERM by itself
+    assert status == 0  # it exited by itself when asked (SIGTERM; CTRL_BREAK on Windows)
     assert not handle.alive
     assert all(gone(pid) for pid in pids)
 
 
 def test_killed_host_is_noticed(host_home: Path, offline_catalog_urls: tuple[str, ...]) -> None:
     handle = start_host(DEMO_MODEL_ID, data_dir=host_home, catalog_urls=offline_catalog_urls)
-    os.kill(handle.pid, signal.SIGKILL)
+    psutil.Process(handle.pid).kill()  # SIGKILL; TerminateProcess on Windows
     handle.process.wait(5)
     assert not handle.alive
-    assert handle.returncode == -signal.SIGKILL
+    if sys.platform != "win32":
+        assert handle.returncode == -signal.SIGKILL
     report = handle.health()
     assert not report.alive and not report.ok
     assert "exited" in (report.detail or "")

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.chromium import CHROMIUM, launch_chromium
+from tests.chromium import chromium_missing, launch_chromium
 
 from .conftest import HOSTILE
 from .run_documents import MODELS, renamed, render_doc
@@ -32,8 +32,9 @@ _PLOT_STATE = """
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"headless Chromium is not installed at {CHROMIUM}")
+    missing = chromium_missing()
+    if missing:
+        pytest.skip(missing)
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
     with sync_api.sync_playwright() as playwright:
         instance = launch_chromium(playwright)

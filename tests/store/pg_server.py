@@ -1,6 +1,7 @@
 """A throwaway PostgreSQL server for the tests, from Debian's binaries, on a free local port.
 
-`FLPERF_TEST_POSTGRES_URL` (an admin URL of a server someone else runs) takes precedence.
+`FLPERF_TEST_POSTGRES_URL` (an admin URL of a server someone else runs) takes precedence; on
+other systems than Linux, or without the binaries, the PostgreSQL tests skip saying so.
 Running as root, the server runs as the `postgres` user (PostgreSQL refuses root).
 """
 
@@ -9,11 +10,11 @@ from __future__ import annotations
 import atexit
 import glob
 import os
-import pwd
 import secrets
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,10 +75,17 @@ def start_postgres() -> PostgresServer:
         import psycopg  # noqa: F401
     except ImportError as exc:
         raise PostgresUnavailable(f"psycopg is not installed ({exc})") from None
+    if sys.platform != "linux":
+        raise PostgresUnavailable(
+            "the test server comes from Debian's PostgreSQL packages (Linux); elsewhere set "
+            f"{EXTERNAL_URL_ENV} to an admin URL of a server you run"
+        )
     bin_dir = _bin_dir()
     run_as: list[str] = []
     data_dir = Path(tempfile.mkdtemp(prefix="flperf-pg-"))
     if os.geteuid() == 0:
+        import pwd
+
         try:
             user = pwd.getpwnam("postgres")
         except KeyError:

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from tests.api.server import LiveServer, start_server
-from tests.chromium import CHROMIUM, launch_chromium
+from tests.chromium import chromium_missing, launch_chromium
 
 DESKTOP = {"width": 1280, "height": 800}
 
@@ -41,8 +41,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing: install Debian's `chromium` package to run UI tests")
+    missing = chromium_missing()
+    if missing:
+        pytest.skip(missing)
     with sync_playwright() as playwright:
         instance = launch_chromium(playwright)
         yield instance

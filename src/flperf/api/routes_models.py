@@ -28,6 +28,7 @@ def available_models(services: ServicesDep) -> AvailableModels:
     listing = services.models.available()
     return AvailableModels(
         models=listing.models,
+        groups=listing.groups,
         public_catalog=listing.public_catalog,
         public_catalog_age_s=listing.public_catalog_age_s,
         message=listing.message,

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from flperf.bench.run_config import RunConfig
 from flperf.bench.workload import Suite
 from flperf.providers import CatalogModel
+from flperf.providers.catalog_model import ModelGroup
 from flperf.service.views import LogView, ModelView, ResultView, RunView, SampleView
 
 
@@ -59,7 +60,10 @@ class ModelsEnvelope(BaseModel):
 class AvailableModels(BaseModel):
     """Foundry Local catalog: local and demo models now, public ones from a background cache."""
 
-    models: list[CatalogModel]
+    models: list[CatalogModel] = Field(description="One entry per model variant")
+    groups: list[ModelGroup] = Field(
+        default_factory=list, description="The variants of each model (alias), by device"
+    )
     public_catalog: str = Field(description="fresh, stale, loading or unavailable")
     public_catalog_age_s: float | None = None
     message: str | None = None

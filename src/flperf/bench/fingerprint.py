@@ -70,12 +70,13 @@ class Fingerprint(BaseModel):
         default_factory=dict, description="Versions of TRACKED_PACKAGES; None when not installed."
     )
     execution_provider: str | None = Field(None, description="ONNX Runtime EP, e.g. 'CPU'.")
+    device: str | None = Field(None, description="Device the model ran on: CPU, GPU or NPU.")
     model_variant_id: str | None = Field(None, description="Exact model variant benchmarked.")
     model_file_size_mb: float | None = Field(None, description="Model files on disk, MiB.")
     extra: dict[str, Any] = Field(default_factory=dict, description="Other caller-supplied facts.")
 
 
-_CALLER_FIELDS = ("execution_provider", "model_variant_id", "model_file_size_mb")
+_CALLER_FIELDS = ("execution_provider", "device", "model_variant_id", "model_file_size_mb")
 
 
 def collect_fingerprint(extra: Mapping[str, Any] | None = None) -> Fingerprint:
@@ -105,7 +106,7 @@ def collect_fingerprint(extra: Mapping[str, Any] | None = None) -> Fingerprint:
 def run_fingerprint(models: Mapping[str, Mapping[str, Any]]) -> Fingerprint:
     """The machine plus what each model of a run was (`extra.models`, keyed by model).
 
-    With a single model its variant id, execution provider and size also fill the
+    With a single model its variant id, execution provider, device and size also fill the
     fingerprint's own fields.
     """
     extra: dict[str, Any] = {"models": {name: dict(facts) for name, facts in models.items()}}
@@ -132,10 +133,21 @@ def _version(distribution: str) -> str | None:
 def _cpu_model() -> str | None:
     cpuinfo = Path("/proc/cpuinfo")
     if cpuinfo.exists():
-        for line in cpuinfo.read_text(errors="replace").splitlines():
+        for line in cpuinfo.read_text(encoding="utf-8", errors="replace").splitlines():
             key, _, value = line.partition(":")
             if key.strip() in ("model name", "Hardware", "Processor") and value.strip():
                 return value.strip()
+    if sys.platform == "win32":
+        import winreg
+
+        key = r"HARDWARE\DESCRIPTION\System\CentralProcessor\0"
+        try:  # platform.processor() gives only the family and vendor
+            with winreg.OpenKey(winreg.HKEY_LOCAL_MACHINE, key) as cpu:
+                name = winreg.QueryValueEx(cpu, "ProcessorNameString")[0]
+        except OSError:
+            name = None
+        if isinstance(name, str) and name.strip():
+            return name.strip()
     if sys.platform == "darwin":
         import subprocess
 
@@ -229,6 +241,7 @@ def fingerprint_differences(a: Fingerprint, b: Fingerprint) -> list[str]:
         "cpu_cores_logical",
         "os_name",
         "machine",
+        "device",
         "execution_provider",
         "model_variant_id",
     ):

@@ -282,14 +282,14 @@ class _RaplZone:
 
 def _read_text(path: Path) -> str:
     try:
-        return path.read_text().strip()
+        return path.read_text(encoding="ascii").strip()
     except (OSError, UnicodeDecodeError):
         return ""
 
 
 def _read_int(path: Path) -> int | None:
     try:
-        return int(path.read_text().strip())
+        return int(path.read_text(encoding="ascii").strip())
     except (OSError, ValueError):
         return None
 

@@ -7,8 +7,6 @@ The run goes through `flperf.bench.session.BenchSession`, the loop the server's 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import signal
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -243,10 +241,7 @@ def run_with_progress(session: BenchSession, *, quiet: bool = False) -> SessionO
     )
 
     async def main() -> SessionOutcome:
-        loop = asyncio.get_running_loop()
-        # On Windows there are no loop signal handlers; KeyboardInterrupt ends the run instead.
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(signal.SIGINT, session.cancel)
+        uninstall = event_loop.install_interrupt(asyncio.get_running_loop(), session.cancel)
         task_id = bar.add_task("benchmark", total=session.total)
 
         async def refresh() -> None:
@@ -259,6 +254,7 @@ def run_with_progress(session: BenchSession, *, quiet: bool = False) -> SessionO
         try:
             return await session.run()
         finally:
+            uninstall()
             if ticker is not None:
                 ticker.cancel()
 

@@ -8,6 +8,7 @@ same API a user or the browser would use.
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import subprocess
@@ -20,6 +21,7 @@ import typer
 
 from flperf import config
 from flperf.cli.errors import EXIT_CANCELLED, fail
+from flperf.process_control import group_leader_options, stop_tree
 from flperf.providers import DEMO_ALIAS, DEMO_MODEL_ID
 
 TERMINAL = ("completed", "failed", "cancelled", "interrupted")
@@ -47,12 +49,16 @@ def _port_free(port: int) -> bool:
 def _start_server(port: int, client: Any) -> tuple[subprocess.Popen[bytes], Path]:
     log_path = config.home() / "logs" / "serve.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
+    # It leads its own process group (stop_tree asks it there) and ends itself if we die.
+    command = [sys.executable, "-m", "flperf", "serve", "--port", str(port)]
+    command += ["--parent-pid", str(os.getpid())]
     with log_path.open("ab") as log:
         server = subprocess.Popen(
-            [sys.executable, "-m", "flperf", "serve", "--port", str(port)],
+            command,
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
+            **group_leader_options(),
         )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -61,7 +67,7 @@ def _start_server(port: int, client: Any) -> tuple[subprocess.Popen[bytes], Path
         if _answers(client):
             return server, log_path
         time.sleep(0.25)
-    server.terminate()
+    stop_tree(server, timeout_s=10)
     fail(f"flperf serve did not answer within 60 s; see {log_path}")
 
 
@@ -151,9 +157,5 @@ def demo(
     except KeyboardInterrupt:
         raise SystemExit(EXIT_CANCELLED) from None
     finally:
-        if server is not None and server.poll() is None:
-            server.terminate()
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
+        if server is not None:
+            stop_tree(server, timeout_s=30)

@@ -27,22 +27,33 @@ def _cell(value: Any) -> str:
 
 @models_app.command("available")
 def available() -> None:
-    """Foundry Local catalog: local and demo models, and the public catalog when reachable."""
+    """Foundry Local catalog: each model with its variants (device, execution provider)."""
     body = ApiClient().call("GET", "/models/available")
-    table = Table(title="Available models", header_style="bold")
-    for name in ("id", "alias", "source", "size MB", "device", "execution provider", "cached"):
+    models = {m["id"]: m for m in body["models"]}
+    groups = body.get("groups") or [
+        {"alias": m["alias"], "variant_ids": [m["id"]]} for m in body["models"]
+    ]
+    table = Table(
+        title=f"Available models: {len(groups)} models, {len(models)} variants",
+        header_style="bold",
+    )
+    for name in ("alias", "variant id", "device", "execution provider", "source", "size MB"):
         table.add_column(name)
-    for m in body["models"]:
-        size = m.get("size_mb")
-        table.add_row(
-            m["id"],
-            _cell(m.get("alias")),
-            _cell(m.get("source")),
-            "-" if size is None else f"{size:,.1f}",
-            _cell(m.get("device")),
-            _cell(m.get("execution_provider")),
-            _cell(m.get("cached")),
-        )
+    table.add_column("on disk")
+    for group in groups:
+        variants = [models[i] for i in group["variant_ids"] if i in models]
+        for index, m in enumerate(variants):
+            size = m.get("size_mb")
+            table.add_row(
+                group["alias"] if index == 0 else "",
+                m["id"],
+                _cell(m.get("device")),
+                _cell(m.get("execution_provider")),
+                _cell(m.get("source")),
+                "-" if size is None else f"{size:,.1f}",
+                "yes" if m.get("cached") else "no",
+                end_section=index == len(variants) - 1,
+            )
     console.print(table)
     if body.get("message"):
         console.print(f"public catalog: {body['public_catalog']} ({body['message']})")

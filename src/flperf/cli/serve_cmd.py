@@ -2,7 +2,8 @@
 
 The socket is bound before the application starts, so `--port 0` picks a free port and the
 printed URL is the one that answers. SIGTERM and Ctrl-C shut down cleanly: running and queued
-runs end `cancelled`, every host this server started is stopped.
+runs end `cancelled`, every host this server started is stopped. So does the end of the process
+given by the hidden `--parent-pid` (`flperf demo` passes its own), however that process ended.
 """
 
 from __future__ import annotations
@@ -11,18 +12,28 @@ import errno
 import gc
 import logging
 import socket
-from typing import Annotated
+import sys
+import threading
+import time
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from flperf.cli.errors import fail
 from flperf.config import DEFAULT_API_PORT
 
+if TYPE_CHECKING:
+    import uvicorn
+
 
 def _bind(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if sys.platform == "win32":
+        # There SO_REUSEADDR would let a second server bind the same port; claim it alone.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_EXCLUSIVEADDRUSE, 1)
+    else:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host.strip("[]"), port))
     except OSError as exc:
@@ -50,6 +61,10 @@ def serve(
     log_level: Annotated[
         str, typer.Option(help="critical, error, warning, info or debug")
     ] = "info",
+    parent_pid: Annotated[
+        int | None,
+        typer.Option(min=1, hidden=True, help="Shut down once this process is gone"),
+    ] = None,
 ) -> None:
     """Serve the REST API and web UI; runs are stored in the data folder's database."""
     import uvicorn
@@ -87,4 +102,26 @@ def serve(
         timeout_graceful_shutdown=10,
         access_log=level == "debug",
     )
-    uvicorn.Server(config).run(sockets=[sock])
+    server = uvicorn.Server(config)
+    if parent_pid is not None:
+        _stop_when_gone(server, parent_pid)
+    server.run(sockets=[sock])
+
+
+def _stop_when_gone(server: uvicorn.Server, parent_pid: int) -> None:
+    """Shut ``server`` down as on SIGTERM once ``parent_pid`` has ended (however it ended)."""
+    from flperf.process_control import ParentWatch
+
+    parent = ParentWatch(parent_pid)
+
+    def watch() -> None:
+        while not server.should_exit:
+            if parent.gone():
+                logging.getLogger("flperf.serve").warning(
+                    "process %d that started this server is gone; stopping", parent_pid
+                )
+                server.should_exit = True
+                return
+            time.sleep(0.5)
+
+    threading.Thread(target=watch, name="flperf-parent-watch", daemon=True).start()

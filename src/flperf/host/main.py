@@ -4,7 +4,7 @@ It binds its port first (a busy port fails at once), starts Foundry Local with f
 folders, finds and loads the model (LOCAL catalog first: registered folders and the demo model;
 then the public catalog's downloaded models), serves OpenAI-compatible HTTP on 127.0.0.1 and
 prints one readiness line on stdout. On failure it prints one error line and exits with the
-code of its `HostErrorKind`. SIGTERM or SIGINT stops it.
+code of its `HostErrorKind`. SIGTERM or SIGINT (SIGBREAK on Windows) stops it.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import contextlib
 import errno
 import logging
 import os
-import signal
 import socket
 import sys
 from pathlib import Path
@@ -156,8 +155,11 @@ def _find(runtime: Any, model_id: str) -> Any:
 
 
 async def _watch_parent(parent_pid: int, stop: asyncio.Event) -> None:
-    """Set ``stop`` once the parent process is gone (we were re-parented)."""
-    while os.getppid() == parent_pid:
+    """Set ``stop`` once the parent process (the server that started us) is gone."""
+    from flperf.process_control import ParentWatch
+
+    parent = ParentWatch(parent_pid)
+    while not parent.gone():
         await asyncio.sleep(0.5)
     log.warning("parent process %d is gone; stopping", parent_pid)
     stop.set()
@@ -166,9 +168,10 @@ async def _watch_parent(parent_pid: int, stop: asyncio.Event) -> None:
 async def serve(
     sock: socket.socket, runtime: Any, model: Any, parent_pid: int | None = None
 ) -> None:
-    """Serve until SIGTERM/SIGINT; print the readiness line once listening."""
+    """Serve until SIGTERM/SIGINT (SIGBREAK on Windows); print the readiness line once listening."""
     from aiohttp import web
 
+    from flperf.bench.event_loop import install_interrupt, stop_signals
     from flperf.host.engine import ChatEngine
     from flperf.host.server import HostApp
 
@@ -182,13 +185,13 @@ async def serve(
     port = sock.getsockname()[1]
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
+    uninstall = install_interrupt(loop, stop.set, stop_signals())
     info = ReadyInfo(port=port, model=model.id, pid=os.getpid(), url=f"http://{HOST}:{port}")
     watcher = asyncio.create_task(_watch_parent(parent_pid, stop)) if parent_pid else None
     print(ready_line(info), flush=True)
     log.info("serving %s on %s", model.id, info.url)
     await stop.wait()
+    uninstall()
     if watcher is not None:
         watcher.cancel()
     log.info("stopping: cancelling %d request(s) in flight", len(host_app.in_flight))

@@ -1,8 +1,9 @@
 """The parent's side of host processes: start one, watch it, ask it, stop it.
 
-A host runs in its own process group, so stopping it (SIGTERM, then SIGKILL) ends everything
-it started. Its stdout and stderr lines are kept as log records in a bounded deque (and passed
-to an optional callback); a host that dies, even by ``kill -9``, shows in `HostHandle.alive`.
+A host leads its own process group, and stopping it (`flperf.process_control.stop_tree`: ask,
+wait, kill) ends everything it started, on every OS. Its stdout and stderr lines are kept as log
+records in a bounded deque (and passed to an optional callback); a host that dies, even by
+``kill -9``, shows in `HostHandle.alive`.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import atexit
 import contextlib
 import json
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -27,6 +27,7 @@ from typing import IO
 
 from flperf.endpoint_health import HealthReport, one_token_request
 from flperf.host.protocol import HostErrorKind, ReadyInfo, parse_error, parse_ready, split_level
+from flperf.process_control import group_leader_options, stop_tree
 from flperf.providers.errors import ServerStartError
 
 
@@ -203,22 +204,11 @@ class HostHandle:
     # -- control -------------------------------------------------------------------------
 
     def stop(self, timeout_s: float = 5.0) -> int | None:
-        """SIGTERM the host's process group, SIGKILL it after ``timeout_s``; return the status."""
-        if self.alive:
-            self._signal_group(signal.SIGTERM)
-            try:
-                self.process.wait(timeout_s)
-            except subprocess.TimeoutExpired:
-                self._signal_group(signal.SIGKILL)
-                self.process.wait(5.0)
-        self._signal_group(signal.SIGKILL)  # anything left in the group
+        """Stop the host and what it started (ask, then kill after ``timeout_s``); the status."""
+        stop_tree(self.process, timeout_s)
         for reader in self._readers:
             reader.join(2.0)
         return self.returncode
-
-    def _signal_group(self, signum: signal.Signals) -> None:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.pid, signum)
 
     def health(self, timeout_s: float = 30.0) -> HealthReport:
         """Alive, model loaded, and a one-token request answered."""
@@ -298,7 +288,8 @@ def start_host(
     command = host_command(
         model_id, port, home, Path(model_path) if model_path else None, catalog_urls, python
     )
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    # The parent reads UTF-8; on Windows a piped child would write its ANSI code page.
+    env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONIOENCODING="utf-8")
     process = subprocess.Popen(
         command,
         stdin=subprocess.DEVNULL,
@@ -307,8 +298,8 @@ def start_host(
         text=True,
         encoding="utf-8",
         errors="replace",
-        start_new_session=True,
         env=env,
+        **group_leader_options(),
     )
     handle = HostHandle(process, model_id, log_limit, on_log)
     handle.wait_ready(timeout)

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 ModelSource = Literal["public", "local", "demo"]
 """Where a model entry comes from: Foundry's public catalog, a folder the user registered, or
 flperf's built-in offline demo model."""
 
 PublicCatalogState = Literal["fresh", "stale", "loading", "unavailable"]
+
+DEVICE_ORDER = ("CPU", "GPU", "NPU")
+"""How variants of one model are listed: devices in this order, unknown ones last."""
 
 
 class CatalogModel(BaseModel):
@@ -24,7 +28,9 @@ class CatalogModel(BaseModel):
     description: str | None = None
     size_mb: float | None = Field(default=None, description="Download size in MB, when known.")
     device: str | None = Field(default=None, description="CPU, GPU or NPU, when known.")
-    execution_provider: str | None = None
+    execution_provider: str | None = Field(
+        default=None, description="ONNX Runtime execution provider, e.g. QNNExecutionProvider."
+    )
     task: str | None = None
     source: ModelSource
     cached: bool = Field(
@@ -45,6 +51,41 @@ class CatalogModel(BaseModel):
         }
 
 
+class ModelGroup(BaseModel):
+    """The variants of one model (one alias): the same weights built for different devices."""
+
+    alias: str
+    display_name: str | None = None
+    variant_ids: list[str] = Field(description="Variant ids: CPU, then GPU, then NPU variants.")
+    devices: list[str] = Field(description="Devices the variants run on, in that order.")
+
+
+def _variant_order(model: CatalogModel) -> tuple[int, str, str]:
+    device = (model.device or "").upper()
+    rank = DEVICE_ORDER.index(device) if device in DEVICE_ORDER else len(DEVICE_ORDER)
+    return rank, model.execution_provider or "", model.id
+
+
+def group_variants(models: Iterable[CatalogModel]) -> list[ModelGroup]:
+    """Models grouped by alias, in the order each alias first appears; variants by device."""
+    by_alias: dict[str, list[CatalogModel]] = {}
+    for model in models:
+        by_alias.setdefault(model.alias, []).append(model)
+    groups = []
+    for alias, variants in by_alias.items():
+        variants.sort(key=_variant_order)
+        devices = list(dict.fromkeys(v.device for v in variants if v.device))
+        groups.append(
+            ModelGroup(
+                alias=alias,
+                display_name=next((v.display_name for v in variants if v.display_name), None),
+                variant_ids=[v.id for v in variants],
+                devices=devices,
+            )
+        )
+    return groups
+
+
 class CatalogListing(BaseModel):
     """Models available now, with how current the public part is.
 
@@ -58,3 +99,9 @@ class CatalogListing(BaseModel):
         default=None, description="Seconds since the public list shown was fetched."
     )
     message: str | None = Field(default=None, description="Why the public list is missing/old.")
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def groups(self) -> list[ModelGroup]:
+        """``models`` grouped by alias: each model with its CPU, GPU and NPU variants."""
+        return group_variants(self.models)

@@ -35,7 +35,9 @@ def demo_model_source() -> Path:
 
 def demo_manifest() -> dict[str, Any]:
     """Build parameters and file hashes of the shipped demo model."""
-    data: dict[str, Any] = json.loads((demo_model_source() / "MANIFEST.json").read_text())
+    data: dict[str, Any] = json.loads(
+        (demo_model_source() / "MANIFEST.json").read_text(encoding="utf-8")
+    )
     return data
 
 
@@ -52,7 +54,7 @@ def validate_model_folder(path: Path) -> None:
         problems.append("missing genai_config.json")
     else:
         try:
-            config = json.loads(config_path.read_text())
+            config = json.loads(config_path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             problems.append(f"genai_config.json is not valid JSON ({exc})")
     if config:
@@ -77,7 +79,7 @@ def _has_chat_template(path: Path) -> bool:
     if (path / "chat_template.jinja").is_file():
         return True
     try:
-        config = json.loads((path / "tokenizer_config.json").read_text())
+        config = json.loads((path / "tokenizer_config.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
     return bool(isinstance(config, dict) and config.get("chat_template"))

@@ -166,7 +166,7 @@ class PublicCatalogCache:
         if self._cache_file is None or not self._cache_file.is_file():
             return
         try:
-            data = json.loads(self._cache_file.read_text())
+            data = json.loads(self._cache_file.read_text(encoding="utf-8"))
             self._models = [CatalogModel.model_validate(m) for m in data["models"]]
             self._fetched_at = float(data["fetched_at"])
         except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -183,7 +183,7 @@ class PublicCatalogCache:
             }
         tmp = self._cache_file.with_suffix(".tmp")
         try:
-            tmp.write_text(json.dumps(data))
+            tmp.write_text(json.dumps(data), encoding="utf-8")
             tmp.replace(self._cache_file)
         except OSError as exc:
             log.warning("cannot write public catalog cache %s: %s", self._cache_file, exc)

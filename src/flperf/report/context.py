@@ -105,6 +105,7 @@ def fingerprint_rows(report: RunReport) -> list[tuple[str, str]]:
         ("GPU", _gpus(fingerprint)),
         ("OS", _os(fingerprint)),
         ("Python", fingerprint.python_version or MISSING),
+        ("Device", fingerprint.device or MISSING),
         ("Execution provider", fingerprint.execution_provider or MISSING),
         ("Model variant", fingerprint.model_variant_id or MISSING),
         (
@@ -131,6 +132,8 @@ def fingerprint_line(report: RunReport) -> str:
     parts.append(_os(fingerprint))
     parts.append(f"Python {fingerprint.python_version or MISSING}")
     parts += [f"{name} {v}" for name, v in fingerprint.packages.items() if v]
+    if fingerprint.device:
+        parts.append(fingerprint.device)
     if fingerprint.execution_provider:
         parts.append(f"EP {fingerprint.execution_provider}")
     return " · ".join(parts)

@@ -10,6 +10,7 @@ flagged.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -27,6 +28,8 @@ class CompareEntry(BaseModel):
     run_id: str
     model_id: str
     model_alias: str | None
+    device: str | None = Field(None, description="CPU, GPU or NPU, from the run's fingerprint")
+    execution_provider: str | None = Field(None, description="From the run's fingerprint")
     result: ResultView
     diffs: list[MetricDiff] = Field(description="Empty for the baseline column")
 
@@ -57,6 +60,22 @@ def _fingerprint(run: RunView) -> Fingerprint | None:
     return run.hardware_info
 
 
+def _model_facts(run: RunView, model_id: str) -> dict[str, Any]:
+    """What the run's fingerprint recorded about one of its models ({} when nothing)."""
+    info = run.hardware_info
+    if info is None:
+        return {}
+    models = info.extra.get("models")
+    facts = models.get(model_id) if isinstance(models, dict) else None
+    if isinstance(facts, dict):
+        return facts
+    return info.model_dump() if run.model_ids == [model_id] else {}
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
 def compare_runs(runs: RunService, run_ids: Sequence[str]) -> ComparisonView:
     """Compare the results of `run_ids` per scenario (raises NotFound / InvalidInput)."""
     ids = [r for r in run_ids if r]
@@ -67,6 +86,7 @@ def compare_runs(runs: RunService, run_ids: Sequence[str]) -> ComparisonView:
     if len(set(ids)) != len(ids):
         raise InvalidInputError("runs", "a run id appears twice")
     views = [runs.get_run(run_id) for run_id in ids]
+    by_id = dict(zip(ids, views, strict=True))
     results = {run_id: runs.all_results(run_id) for run_id in ids}
     columns = [(run_id, m) for run_id, view in zip(ids, views, strict=True) for m in view.model_ids]
     if len(columns) < 2:
@@ -100,11 +120,14 @@ def compare_runs(runs: RunService, run_ids: Sequence[str]) -> ComparisonView:
             if (run_id, model_id) != (base_run, base_model):
                 mine = records.get((run_id, model_id, scenario), [])
                 diffs = diff_results(base, result, base_records, mine)
+            facts = _model_facts(by_id[run_id], model_id)
             entries.append(
                 CompareEntry(
                     run_id=run_id,
                     model_id=model_id,
                     model_alias=result.model_alias,
+                    device=_text(facts.get("device")),
+                    execution_provider=_text(facts.get("execution_provider")),
                     result=result,
                     diffs=diffs,
                 )

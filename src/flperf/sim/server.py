@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import signal
 import sys
 
+from flperf.bench.event_loop import install_interrupt, stop_signals
+from flperf.process_control import ParentWatch
 from flperf.sim.config import SimConfig
 from flperf.sim.log import WriteLog
 from flperf.sim.plan import Planner
@@ -73,12 +73,14 @@ def new_event_loop() -> asyncio.AbstractEventLoop:
     return uvloop.new_event_loop()
 
 
-def _watch_parent(loop: asyncio.AbstractEventLoop, parent_pid: int, stop: asyncio.Event) -> None:
-    """Stop once the process that started us is gone (we got re-parented)."""
-    if os.getppid() != parent_pid:
+def _watch_parent(
+    loop: asyncio.AbstractEventLoop, parent: ParentWatch, stop: asyncio.Event
+) -> None:
+    """Stop once the process that started us is gone."""
+    if parent.gone():
         stop.set()
     else:
-        loop.call_later(PARENT_CHECK_S, _watch_parent, loop, parent_pid, stop)
+        loop.call_later(PARENT_CHECK_S, _watch_parent, loop, parent, stop)
 
 
 async def _serve(config: SimConfig, host: str, port: int, parent_pid: int | None) -> None:
@@ -88,17 +90,12 @@ async def _serve(config: SimConfig, host: str, port: int, parent_pid: int | None
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     if parent_pid is not None:
-        _watch_parent(loop, parent_pid, stop)
-    installed: list[signal.Signals] = []
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(signum, stop.set)
-            installed.append(signum)
+        _watch_parent(loop, ParentWatch(parent_pid), stop)
+    uninstall = install_interrupt(loop, stop.set, stop_signals())
     try:
         await stop.wait()
     finally:
-        for signum in installed:
-            loop.remove_signal_handler(signum)
+        uninstall()
         await server.stop()
 
 
@@ -108,11 +105,10 @@ def serve(
     port: int = 8000,
     parent_pid: int | None = None,
 ) -> None:
-    """Run the simulator until SIGINT or SIGTERM; print the URL it listens on first.
+    """Run the simulator until SIGINT or SIGTERM (or SIGBREAK); print the URL it listens on first.
 
     With ``parent_pid``, also stop when that process (the one that started us) has exited.
     """
-    # Windows has no loop signal handlers: Ctrl+C there raises KeyboardInterrupt instead.
     with contextlib.suppress(KeyboardInterrupt), asyncio.Runner(loop_factory=new_event_loop) as r:
         r.run(_serve(config, host, port, parent_pid))
     sys.stdout.flush()

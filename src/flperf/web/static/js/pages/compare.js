@@ -31,7 +31,8 @@ function renderPicker(runs) {
 }
 
 function columnName(entry, runIndex) {
-  return `${entry.model_alias || entry.model_id} · run ${runIndex + 1}`;
+  const device = entry.device ? ` (${entry.device})` : "";
+  return `${entry.model_alias || entry.model_id}${device} · run ${runIndex + 1}`;
 }
 
 function verdictBadge(d) {

@@ -7,6 +7,7 @@ import * as f from "../format.js";
 let models = [];
 let lastModelsJson = "";
 let catalog = [];
+let groups = []; // [{alias, display_name, variant_ids, devices}] from the API, variants by device
 let openDetail = null; // id of the model whose detail dialog is open
 
 // ---- configured models -------------------------------------------------------------------
@@ -130,6 +131,36 @@ async function refreshModels() {
 
 const SOURCE_LABEL = { demo: "demo (offline)", local: "local", public: "catalog" };
 
+function deviceBadge(device) {
+  if (!device) return "–";
+  return h("span", { class: `badge device ${device.toLowerCase()}`, text: device, title: `runs on the ${device}` });
+}
+
+/** The execution provider without its common suffix; the full name in the tooltip. */
+function providerName(ep) {
+  return ep ? h("span", { title: ep, text: ep.replace(/ExecutionProvider$/, "") }) : "–";
+}
+
+/** Filtered catalog rows in the API's groups: each model's variants together, by device. */
+function groupedRows(rows) {
+  const byId = new Map(rows.map((m) => [m.id, m]));
+  const known = groups.length ? groups : catalog.map((m) => ({ alias: m.alias, variant_ids: [m.id], devices: [m.device] }));
+  const out = [];
+  for (const group of known) {
+    const variants = group.variant_ids.map((id) => byId.get(id)).filter(Boolean);
+    variants.forEach((model, i) => out.push({ model, group, first: i === 0 }));
+  }
+  return out;
+}
+
+function modelCell({ model, group, first }) {
+  if (!first) return h("span", { class: "muted small variant-of", text: `↳ ${group.alias}` });
+  const count = group.variant_ids.length;
+  return h("span", { class: "inline" }, h("strong", { text: group.alias }),
+    model.source === "demo" ? h("span", { class: "badge demo", text: "demo" }) : null,
+    count > 1 ? h("span", { class: "muted small", text: `${count} variants: ${(group.devices || []).join(", ")}` }) : null);
+}
+
 function renderCatalog() {
   const query = $("catalog-filter").value.trim().toLowerCase();
   const rows = catalog.filter((m) => !query || [m.alias, m.id, m.device, m.execution_provider, m.source]
@@ -143,25 +174,37 @@ function renderCatalog() {
     show("catalog", empty("No catalog model matches the filter.", "Clear the filter to see every model."));
     return;
   }
-  show("catalog", table(rows, [
-    { label: "Alias", value: (m) => h("span", { class: "inline" }, h("strong", { text: m.alias }),
-      m.source === "demo" ? h("span", { class: "badge demo", text: "demo" }) : null) },
-    { label: "Model id", class: "clip mono", value: (m) => h("span", { title: m.description || m.id, text: m.id }) },
-    { label: "Source", value: (m) => SOURCE_LABEL[m.source] || m.source || "–" },
-    { label: "Size", num: true, value: (m) => f.mb(m.size_mb) },
-    { label: "Device", value: (m) => m.device || "–" },
-    { label: "Execution provider", value: (m) => m.execution_provider || "–" },
-    { label: "On disk", value: (m) => (m.cached ? "yes" : "no") },
-    { label: "", value: (m) => h("button", { class: "button small", type: "button", text: "Add",
-      on: { click: () => openAdd({ provider: "foundry", model_id: m.id, alias: m.alias }) } }) },
-  ], { dense: true }));
-  $("catalog-ids").replaceChildren(...catalog.map((m) => h("option", { value: m.id, label: m.alias })));
+  const lines = groupedRows(rows);
+  show("catalog", table(lines, [
+    { label: "Model", value: modelCell },
+    { label: "Variant id", class: "clip mono", value: ({ model: m }) => h("span", { title: m.description || m.id, text: m.id }) },
+    { label: "Device", value: ({ model: m }) => deviceBadge(m.device) },
+    { label: "Execution provider", value: ({ model: m }) => providerName(m.execution_provider) },
+    { label: "Source", value: ({ model: m }) => SOURCE_LABEL[m.source] || m.source || "–" },
+    { label: "Size", num: true, value: ({ model: m }) => f.mb(m.size_mb) },
+    { label: "On disk", value: ({ model: m }) => (m.cached ? "yes" : "no") },
+    { label: "", value: ({ model: m }) => h("button", { class: "button small", type: "button", text: "Add",
+      on: { click: () => openAdd({ provider: "foundry", model_id: m.id, alias: variantAlias(m, lines) }) } }) },
+  ], { dense: true, rowClass: (line) => (line.first ? "variant group-start" : "variant") }));
+  document.querySelectorAll("#catalog tbody tr").forEach((row, i) => {
+    row.dataset.modelId = lines[i].model.id;
+    row.dataset.alias = lines[i].group.alias;
+  });
+  $("catalog-ids").replaceChildren(...catalog.map((m) => h("option", { value: m.id, label: `${m.alias} (${m.device || "?"})` })));
+}
+
+/** A suggested alias: the model's, plus the device when it has variants for several. */
+function variantAlias(model, lines) {
+  const line = lines.find((l) => l.model.id === model.id);
+  const several = line && (line.group.devices || []).length > 1;
+  return several && model.device ? `${model.alias}-${model.device.toLowerCase()}` : model.alias;
 }
 
 async function refreshCatalog() {
   try {
     const data = await api.get("/api/models/available");
     catalog = data.models || [];
+    groups = data.groups || [];
     const state = data.public_catalog;
     const note = {
       fresh: "public catalog up to date",

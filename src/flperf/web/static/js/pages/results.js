@@ -123,17 +123,23 @@ function fingerprint(info) {
   if (!info) return empty("No fingerprint recorded.", "Runs record the machine when they start; this one never started.");
   const gpus = (info.gpus || []).map((g) => `${g.name}${g.memory_total_mb ? ` (${f.mb(g.memory_total_mb)})` : ""}${g.driver_version ? `, driver ${g.driver_version}` : ""}`);
   const pairs = [
-    ["CPU", `${info.cpu_model || "?"} · ${info.cpu_cores_physical ?? "?"} cores / ${info.cpu_cores_logical ?? "?"} threads`],
-    ["RAM", info.ram_total_gb ? `${f.num(info.ram_total_gb, 1)} GiB` : "–"],
+    ["CPU", `${info.cpu_model || "model unavailable"} · ${info.cpu_cores_physical ?? "?"} cores / ${info.cpu_cores_logical ?? "?"} threads`],
+    ["RAM", info.ram_total_gb ? `${f.num(info.ram_total_gb, 1)} GiB` : "unavailable"],
     ["GPU", gpus.length ? gpus.join("; ") : "none"],
     ["OS", `${info.os_name || "?"} ${info.os_release || ""} (${info.machine || "?"})`],
     ["Python", info.python_version || "–"],
+    ["Device", info.device || "–"],
     ["Execution provider", info.execution_provider || "–"],
     ["Model variant", info.model_variant_id || "–"],
     ["Model files", f.mb(info.model_file_size_mb)],
   ];
+  const { models, ...extra } = info.extra || {};
+  for (const [id, m] of Object.entries(models || {})) {
+    const parts = [m.model_variant_id, m.device, m.execution_provider].filter(Boolean);
+    pairs.push([`Model ${m.alias || id}`, parts.join(" · ") || m.endpoint || "–"]);
+  }
   for (const [name, version] of Object.entries(info.packages || {})) pairs.push([name, version || "not installed"]);
-  for (const [key, value] of Object.entries(info.extra || {})) {
+  for (const [key, value] of Object.entries(extra)) {
     pairs.push([key, typeof value === "object" ? JSON.stringify(value) : String(value)]);
   }
   return facts(pairs);
