@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from flperf.bench import event_loop
 from flperf.bench.fingerprint import Fingerprint
 from flperf.bench.metrics import ResultMetrics
-from flperf.bench.monitor import ResourceSample
 from flperf.bench.records import RequestRecord
+from flperf.bench.resource_figures import ResourceSample
 from flperf.bench.run_config import RunConfig, workload_hash
 from flperf.bench.run_document import (
     ProgressDetail,

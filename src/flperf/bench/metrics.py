@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, Field, model_validator
 
-from flperf.bench.monitor import MonitorSummary
 from flperf.bench.records import RequestRecord, Status, error_key
+from flperf.bench.resource_figures import MonitorSummary
 from flperf.bench.stats import (
     Slo,
     SloResult,

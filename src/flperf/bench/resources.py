@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from flperf.bench.metrics import ResultMetrics
-from flperf.bench.monitor import ResourceSample, energy_per_token, summarize
 from flperf.bench.records import RequestRecord, Status
+from flperf.bench.resource_figures import ResourceSample, energy_per_token, summarize
 
 
 def measured_window_ns(records: Sequence[RequestRecord], ref_ns: int) -> tuple[int, int] | None:

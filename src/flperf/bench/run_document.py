@@ -30,8 +30,8 @@ from pydantic import (
 
 from flperf.bench.fingerprint import Fingerprint
 from flperf.bench.metrics import ResultMetrics
-from flperf.bench.monitor import ResourceSample
 from flperf.bench.records import RequestRecord
+from flperf.bench.resource_figures import ResourceSample
 from flperf.bench.run_config import RunConfig
 
 ALL_SCENARIOS = "*"

@@ -22,8 +22,8 @@ from typing import Any, Protocol
 
 from flperf.bench.fingerprint import Fingerprint, run_fingerprint
 from flperf.bench.metrics import ResultMetrics, aggregate
-from flperf.bench.monitor import ResourceSample
 from flperf.bench.records import RequestRecord, Status
+from flperf.bench.resource_figures import ResourceSample
 from flperf.bench.run_config import RunConfig
 from flperf.bench.run_document import ALL_SCENARIOS, RunState
 from flperf.bench.runner import Runner, Target

@@ -14,8 +14,8 @@ from typing import Any
 
 from flperf.bench.fingerprint import Fingerprint
 from flperf.bench.metrics import ResultMetrics
-from flperf.bench.monitor import ResourceSample
 from flperf.bench.records import RequestRecord, Status
+from flperf.bench.resource_figures import ResourceSample
 from flperf.bench.run_config import RunConfig
 from flperf.bench.run_document import ALL_SCENARIOS, DocumentError, RunDocument
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from flperf.bench.fingerprint import Fingerprint
 from flperf.bench.metrics import ResultMetrics
-from flperf.bench.monitor import ResourceSample
 from flperf.bench.records import RequestRecord
+from flperf.bench.resource_figures import ResourceSample
 from flperf.bench.session import ModelRef
 from flperf.service.logbook import Logbook
 from flperf.store import Database, RecordWriter

@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 
-from flperf.bench.monitor import ResourceSample
 from flperf.bench.records import RequestRecord
+from flperf.bench.resource_figures import ResourceSample
 from flperf.store.tables import SAMPLE_FIELDS, RequestRow, SampleRow
 
 _RECORD_FIELDS = tuple(RequestRecord.__dataclass_fields__)
