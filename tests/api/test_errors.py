@@ -91,7 +91,9 @@ def test_unknown_ids_answer_404_on_every_route(server: LiveServer, form: str) ->
 def test_unknown_ids_in_queries_answer_404(server: LiveServer) -> None:
     _error(server.get("/benchmarks/results", params={"runId": UNKNOWN["run"]}), 404)
     _error(server.get("/benchmarks/results", params={"modelId": UNKNOWN["model"]}), 404)
-    _error(server.get("/benchmarks/compare", params={"runs": f"{UNKNOWN['run']},run_1"}), 404)
+    other = "run_" + "1" * 16
+    _error(server.get("/benchmarks/compare", params={"runs": f"{UNKNOWN['run']},{other}"}), 404)
+    assert "run ids" in _error(server.get("/benchmarks/compare", params={"runs": "run_1"}), 400)
 
 
 BAD_MODELS: list[tuple[dict[str, Any], str]] = [
@@ -124,10 +126,8 @@ def _bad_runs(model_id: str) -> list[tuple[dict[str, Any], str]]:
     return [
         ({}, "modelIds"),
         ({"modelIds": []}, "modelIds"),
-        ({"modelIds": [UNKNOWN["model"]]}, "modelIds[0]"),
+        ({"modelIds": ["not-an-id"]}, "modelIds[0]"),
         ({"modelIds": [model_id, model_id]}, "modelIds"),
-        ({**ok, "suiteName": "../../etc/passwd"}, "suiteName"),
-        ({**ok, "suiteName": "no-such-suite"}, "suiteName"),
         ({**ok, "config": {"temperature": 2.5}}, "config.temperature"),
         ({**ok, "config": {"temperature": -0.1}}, "config.temperature"),
         ({**ok, "config": {"timeout": 5}}, "config.timeout"),
@@ -139,7 +139,25 @@ def _bad_runs(model_id: str) -> list[tuple[dict[str, Any], str]]:
         ({**ok, "config": {"iterations": 100000, "trials": 100}}, "config"),
         ({**ok, "config": {"stream": True}}, "config.stream"),
         ({**ok, "suite": "default"}, "suite"),
+        ({**ok, "selectedScenarios": ["no such scenario"]}, "selectedScenarios"),
+        (
+            {**ok, "selectedScenarios": ["Short Q&A"], "config": {"scenarios": ["Medium Q&A"]}},
+            "selectedScenarios",
+        ),
+        ({**ok, "config": {"load": {"kind": "closed"}, "concurrency": 3}}, "config"),
     ]
+
+
+def test_runs_naming_a_model_or_suite_that_does_not_exist_answer_404(
+    server: LiveServer, model_id: str
+) -> None:
+    ok = {"modelIds": [model_id]}
+    for body, part in [
+        ({"modelIds": [model_id, UNKNOWN["model"]]}, "modelIds[1]"),
+        ({**ok, "suiteName": "../../etc/passwd"}, "suiteName"),
+        ({**ok, "suiteName": "no-such-suite"}, "suiteName"),
+    ]:
+        assert part in _error(server.post("/benchmarks/run", json=body), 404), body
 
 
 def test_bad_run_bodies_answer_400_naming_the_field(server: LiveServer, model_id: str) -> None:
@@ -178,7 +196,22 @@ def test_malformed_requests_answer_400(server: LiveServer) -> None:
 
 def test_unknown_routes_and_methods_answer_in_the_error_shape(server: LiveServer) -> None:
     _error(server.get("/nothing/here"), 404)
-    _error(server.delete("/models"), 405)
+    refused = server.delete("/models")
+    _error(refused, 405)
+    assert refused.headers["allow"] == "GET, HEAD, POST"  # every method of the path
+    deleted = server.post(f"/benchmarks/runs/{UNKNOWN['run']}")
+    assert deleted.status_code == 405 and deleted.headers["allow"] == "DELETE, GET, HEAD"
+
+
+def test_head_answers_like_get_without_a_body(server: LiveServer) -> None:
+    for path in ("/models", "/benchmarks/suites", "/system/health"):
+        got = server.get(path)
+        head = httpx.head(server.api + path, timeout=30.0)
+        assert head.status_code == got.status_code == 200, path
+        assert head.content == b"" and head.headers["content-type"] == got.headers["content-type"]
+    page = httpx.head(server.url + "/benchmarks", timeout=30.0)
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert httpx.head(server.api + f"/benchmarks/runs/{UNKNOWN['run']}").status_code == 404
 
 
 def test_request_bodies_over_one_mebibyte_are_refused(server: LiveServer) -> None:

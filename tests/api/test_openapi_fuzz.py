@@ -51,7 +51,7 @@ def target(
     app = create_app(config, services)
     yield Target(
         schemathesis.openapi.from_asgi("/api/openapi.json", app),
-        {"model_id": model.id, "run_id": run_id},
+        {"id": model.id, "model_id": model.id, "run_id": run_id},
     )
     services.close()
 

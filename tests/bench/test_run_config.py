@@ -93,7 +93,7 @@ def test_errors_in_the_load_name_the_setting_as_users_write_it() -> None:
 def test_bounds_come_from_the_schema_for_every_numeric_setting() -> None:
     bounds = config_bounds()
     assert bounds["concurrency"].minimum == 1 and bounds["concurrency"].maximum == 1024
-    assert bounds["rate"].exclusive_minimum == 0
+    assert bounds["rate"].minimum == 0.001
     assert bounds["max_concurrency"].maximum == 4096
     assert bounds["timeout"].minimum == 100  # milliseconds, as in the API and the CLI
     with pytest.raises(ValidationError):

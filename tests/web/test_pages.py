@@ -66,7 +66,7 @@ def test_add_form_shows_the_servers_reason_for_a_bad_endpoint(
     dialog.locator("input[name=alias]").fill("ollama")
     dialog.locator("input[name=endpoint]").fill("ftp://127.0.0.1:11434")
     dialog.get_by_role("button", name="Add model").click()
-    expect(page.locator("#add-error")).to_contain_text("endpoint: must be an http(s) URL")
+    expect(page.locator("#add-error")).to_contain_text("'endpoint': must be an http(s) URL")
     expect(dialog).to_be_visible()
     assert server.get("/models").json()["models"] == []
     assert [p for p in problems if "400" not in p] == []

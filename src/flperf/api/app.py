@@ -18,6 +18,7 @@ from flperf import __version__
 from flperf.api import routes_benchmarks, routes_metrics, routes_models, routes_system
 from flperf.api.errors import install_error_handlers
 from flperf.api.limits import LOCAL_ORIGINS, BodySizeLimit
+from flperf.api.methods import HeadAsGet
 from flperf.service import Services, Settings, open_services
 
 API_PREFIX = "/api"
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     for module in (routes_models, routes_benchmarks, routes_system, routes_metrics):
         app.include_router(module.router, prefix=API_PREFIX)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(HeadAsGet)
     app.add_middleware(
         CORSMiddleware,
         allow_origin_regex=LOCAL_ORIGINS,

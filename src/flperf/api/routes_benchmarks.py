@@ -9,8 +9,10 @@ from fastapi.responses import Response
 
 from flperf.api.deps import LogLimit, Offset, ServicesDep
 from flperf.api.schemas import (
+    BUSY,
     CONFLICT,
     ERRORS,
+    RUN_IDS,
     UNAVAILABLE,
     LogsEnvelope,
     RequestsEnvelope,
@@ -25,11 +27,11 @@ from flperf.api.schemas import (
 from flperf.report import registry as report_registry
 from flperf.service.compare import ComparisonView, compare_runs
 from flperf.service.errors import InvalidInputError
-from flperf.service.views import RunDetail, RunStatusView
+from flperf.service.views import RunDetail, RunStatusView, SuiteView
 
 router = APIRouter(prefix="/benchmarks", tags=["benchmarks"], responses=ERRORS)
 
-FilterText = Annotated[str | None, Query(max_length=300)]
+FilterText = Annotated[str | None, Query(max_length=300, pattern=r"^[^\x00]*$")]
 
 
 def _text(name: str, value: str | None) -> str | None:
@@ -49,13 +51,15 @@ def _download(content: bytes, media_type: str, filename: str) -> Response:
 @router.get("/suites", response_model=SuitesEnvelope)
 def list_suites(services: ServicesDep) -> SuitesEnvelope:
     """Benchmark suites: the built-in ones and those in `<data dir>/suites`."""
-    return SuitesEnvelope(suites=services.runs.suites())
+    return SuitesEnvelope(suites=[SuiteView.of(s) for s in services.runs.suites()])
 
 
-@router.post("/run", response_model=RunStarted, responses=UNAVAILABLE)
+@router.post("/run", response_model=RunStarted, responses={**UNAVAILABLE, **BUSY})
 def start_run(body: RunBody, services: ServicesDep) -> RunStarted:
     """Validate and queue a run; it proceeds in the background (follow `/runs/{id}/status`)."""
-    run_id = services.runs.start_run(body.modelIds, body.suiteName, body.config)
+    run_id = services.runs.start_run(
+        body.modelIds, body.suiteName, body.config, selected_scenarios=body.selectedScenarios
+    )
     return RunStarted(runId=run_id)
 
 
@@ -181,7 +185,14 @@ def list_results(
 @router.get("/compare", response_model=ComparisonView)
 def compare(
     services: ServicesDep,
-    runs: Annotated[str, Query(max_length=1000, description="Run ids, comma-separated")],
+    runs: Annotated[
+        str,
+        Query(
+            max_length=1000,
+            pattern=RUN_IDS,
+            description="Two to ten run ids, comma-separated (or one run with several models)",
+        ),
+    ],
 ) -> ComparisonView:
     """Runs side by side per scenario: differences against the first, and their significance."""
     return compare_runs(services.runs, [r.strip() for r in runs.split(",")])

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 
 from flperf.bench.run_config import RunConfig
-from flperf.bench.workload import Suite
+from flperf.bench.strict_json import StrictJsonModel
+from flperf.bench.workload import list_suites
 from flperf.providers import CatalogModel
 from flperf.providers.catalog_model import ModelGroup
-from flperf.service.views import LogView, ModelView, ResultView, RunView, SampleView
+from flperf.service.model_input import HTTP_URL, MAX_ALIAS, MAX_ENDPOINT, MAX_MODEL_ID, PLAIN_TEXT
+from flperf.service.views import LogView, ModelView, ResultView, RunView, SampleView, SuiteView
 
 
 class ErrorBody(BaseModel):
@@ -27,26 +29,70 @@ CONFLICT: dict[int | str, dict[str, Any]] = {
 UNAVAILABLE: dict[int | str, dict[str, Any]] = {
     503: {"model": ErrorBody, "description": "The model's server cannot be started or reached"}
 }
+BUSY: dict[int | str, dict[str, Any]] = {
+    429: {"model": ErrorBody, "description": "Too many runs queued; retry later"}
+}
+UPSTREAM: dict[int | str, dict[str, Any]] = {
+    502: {"model": ErrorBody, "description": "The model's server failed the request"}
+}
 
 
 class Success(BaseModel):
     success: bool = True
 
 
-class AddModelBody(BaseModel):
-    """A model to configure. `endpoint` (and optionally `pid`) only for `openai` models."""
+Alias = Annotated[
+    str,
+    Field(min_length=1, max_length=MAX_ALIAS, pattern=PLAIN_TEXT, description="Your name for it"),
+]
+CatalogId = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=MAX_MODEL_ID,
+        pattern=PLAIN_TEXT,
+        description="Catalog id (foundry) or the name the server knows (openai)",
+    ),
+]
 
-    model_config = ConfigDict(extra="forbid")
 
-    alias: str = Field(min_length=1, max_length=200, description="Your name for the model")
-    model_id: str = Field(min_length=1, max_length=300, description="Catalog id or server name")
-    provider: Literal["foundry", "openai"] = "foundry"
-    endpoint: str | None = Field(
-        default=None, max_length=2000, description="http(s) URL of an OpenAI-compatible server"
+class FoundryModelBody(StrictJsonModel):
+    """A Foundry Local model (spec/api.md's body): a host process serves it when started."""
+
+    alias: Alias
+    model_id: CatalogId
+    provider: Literal["foundry"] = "foundry"
+    endpoint: None = Field(default=None, description="Not for foundry models (started here)")
+    pid: None = Field(default=None, description="Not for foundry models (tracked here)")
+
+
+class OpenAIModelBody(StrictJsonModel):
+    """A model of an OpenAI-compatible server you run (Ollama, llama.cpp, vLLM, LM Studio...)."""
+
+    alias: Alias
+    model_id: CatalogId
+    provider: Literal["openai"]
+    endpoint: str = Field(
+        max_length=MAX_ENDPOINT,
+        pattern=HTTP_URL,
+        description="http(s) URL of the server, e.g. http://127.0.0.1:11434",
     )
     pid: int | None = Field(
         default=None, ge=1, le=2**31 - 1, description="The server's process id (resources)"
     )
+
+
+def _provider_of(body: Any) -> str:
+    if isinstance(body, dict):
+        return str(body.get("provider") or "foundry")
+    return str(getattr(body, "provider", "foundry"))
+
+
+AddModelBody = Annotated[
+    Annotated[FoundryModelBody, Tag("foundry")] | Annotated[OpenAIModelBody, Tag("openai")],
+    Discriminator(_provider_of),
+]
+"""A model to configure: `provider` (default foundry) says which fields it takes."""
 
 
 class ModelEnvelope(BaseModel):
@@ -74,16 +120,53 @@ class LogsEnvelope(BaseModel):
 
 
 class SuitesEnvelope(BaseModel):
-    suites: list[Suite]
+    suites: list[SuiteView]
 
 
-class RunBody(BaseModel):
+def _published_run_body(schema: dict[str, Any]) -> None:
+    """Names the server knows (suites, scenarios) and that the scenario selection is given
+    once: as `selectedScenarios` (the original web client) or as `config.scenarios`."""
+    properties = schema.setdefault("properties", {})
+    suites = [s.name for s in list_suites()]
+    if suites:
+        properties["suiteName"]["enum"] = suites
+    scenarios = sorted({sc.name for s in list_suites() for sc in s.scenarios})
+    for branch in properties["selectedScenarios"].get("anyOf", []):
+        if branch.get("type") == "array" and scenarios:
+            branch["items"] = {"type": "string", "enum": scenarios}
+    schema["not"] = {
+        "required": ["selectedScenarios", "config"],
+        "properties": {
+            "selectedScenarios": {"type": "array"},
+            "config": {"required": ["scenarios"], "properties": {"scenarios": {"type": "array"}}},
+        },
+    }
+
+
+RUN_IDS = r"^run_[0-9a-f]{16}(,run_[0-9a-f]{16}){0,9}$"
+"""One to ten run ids, comma-separated (the `runs` of a comparison)."""
+
+ModelIdItem = Annotated[
+    str, Field(pattern=r"^model_[0-9a-f]{16}$", description="A configured model's id")
+]
+
+
+class RunBody(StrictJsonModel):
     """A benchmark run: which models, which suite, how (`config.timeout` in ms)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra=_published_run_body)
 
-    modelIds: list[str] = Field(min_length=1, max_length=20)
+    modelIds: list[ModelIdItem] = Field(
+        min_length=1, max_length=20, json_schema_extra={"uniqueItems": True}
+    )
     suiteName: str = Field(default="default", min_length=1, max_length=64)
+    selectedScenarios: list[str] | None = Field(
+        default=None,
+        min_length=1,
+        json_schema_extra={"uniqueItems": True},
+        description="The original web client's scenario selection: the same as "
+        "`config.scenarios` (give one of them)",
+    )
     config: RunConfig = Field(default_factory=RunConfig)
 
 

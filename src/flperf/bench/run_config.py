@@ -15,9 +15,11 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import typing
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
+import annotated_types
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -30,41 +32,47 @@ from pydantic import (
 )
 
 from flperf.bench.stats import Slo, parse_slo
+from flperf.bench.strict_json import StrictJsonModel
 
 Concurrency = Annotated[int, Field(ge=1, le=1024, description="Requests in flight at once")]
-Rate = Annotated[float, Field(gt=0, le=100_000, description="Requests per second")]
+Rate = Annotated[float, Field(ge=0.001, le=100_000, description="Requests per second")]
 InFlightCap = Annotated[
     int, Field(ge=1, le=4096, description="Cap on requests in flight in an open loop")
 ]
-Seed = Annotated[int, Field(ge=0, le=2**63 - 1, description="Seed of the Poisson arrivals")]
+Seed = Annotated[int, Field(ge=0, le=2**32 - 1, description="Seed of the Poisson arrivals")]
 
-NOT_WORKLOAD: dict[str, Any] = {"workload": False}
+NOT_WORKLOAD: dict[str, Any] = {"x-workload": False}
 """`json_schema_extra` of a field that does not change the work a run asks for."""
 
 
-class ClosedLoad(BaseModel):
+def _kind_required(schema: dict[str, Any]) -> None:
+    """A load names its kind (the tag of the union): required in the published schema."""
+    schema["required"] = ["kind", *[r for r in schema.get("required", []) if r != "kind"]]
+
+
+class ClosedLoad(StrictJsonModel):
     """A closed loop: `concurrency` requests in flight, each sent when the previous one ends."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra=_kind_required)
 
     kind: Literal["closed"] = "closed"
     concurrency: Concurrency = 1
 
 
-class ConstantRateLoad(BaseModel):
+class ConstantRateLoad(StrictJsonModel):
     """An open loop: one request every 1/rate seconds, whatever the server does."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra=_kind_required)
 
     kind: Literal["constant"] = "constant"
     rate: Rate
     max_concurrency: InFlightCap | None = None
 
 
-class PoissonRateLoad(BaseModel):
+class PoissonRateLoad(StrictJsonModel):
     """An open loop with Poisson arrivals at `rate` requests/s, reproducible from `seed`."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra=_kind_required)
 
     kind: Literal["poisson"] = "poisson"
     rate: Rate
@@ -80,10 +88,52 @@ _LOAD_ADAPTER: TypeAdapter[ClosedLoad | ConstantRateLoad | PoissonRateLoad] = Ty
 _FLAT_LOAD_KEYS = ("concurrency", "rate", "rate_mode", "max_concurrency", "seed")
 
 
-class RunConfig(BaseModel):
+def _published_config(schema: dict[str, Any]) -> None:
+    """What the OpenAPI document says of a config besides its fields: spec/api.md's flat
+    `concurrency` as an input (a closed loop; not beside `load`), the scenario names the
+    server's suites have, and the SLO grammar."""
+    properties = schema.setdefault("properties", {})
+    if "concurrency" not in properties:  # the input schema (output has the computed field)
+        bound = _bounds_of(ClosedLoad.model_fields["concurrency"])
+        properties["concurrency"] = {
+            "type": "integer",
+            "minimum": bound.minimum,
+            "maximum": bound.maximum,
+            "description": "spec/api.md's field: a closed loop at this concurrency (or give "
+            "`load`, not both)",
+        }
+        schema["not"] = {"required": ["load", "concurrency"]}
+    names = _scenario_names()
+    scenarios = properties.get("scenarios", {})
+    for branch in scenarios.get("anyOf", [scenarios]):
+        if branch.get("type") == "array" and names:
+            branch["items"] = {"type": "string", "enum": names}
+            branch["uniqueItems"] = True
+    slos = properties.get("slos", {})
+    if slos.get("type") == "array":
+        slos["items"] = {"type": "string", "pattern": SLO_PATTERN, "maxLength": 60}
+
+
+def _scenario_names() -> list[str]:
+    from flperf.bench.workload import list_suites
+
+    names: dict[str, None] = {}
+    for suite in list_suites():
+        names.update(dict.fromkeys(s.name for s in suite.scenarios))
+    return list(names)
+
+
+SLO_PATTERN = (
+    r"^(ttft|itl|tpot|e2e|latency)_(p50|p90|p95|p99)_ms="
+    r"(0*[1-9][0-9]{0,11}(\.[0-9]{1,6})?|0*\.[0-9]{0,5}[1-9][0-9]{0,5})$"
+)
+"""The SLOs the OpenAPI document describes (`parse_slo` also takes upper case and spaces)."""
+
+
+class RunConfig(StrictJsonModel):
     """How a suite is run against each model. Field names follow spec/api.md's `config`."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra=_published_config)
 
     iterations: int = Field(
         default=5, ge=1, le=100_000, description="Measured requests per scenario"
@@ -182,7 +232,7 @@ class RunConfig(BaseModel):
 
 def _is_workload(info: Any) -> bool:
     extra = info.json_schema_extra
-    return not (isinstance(extra, dict) and extra.get("workload") is False)
+    return not (isinstance(extra, dict) and extra.get("x-workload") is False)
 
 
 def _load_from_flat(flat: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -253,20 +303,44 @@ class Bound(BaseModel):
     maximum: int | float | None = None
 
 
+def _number(value: object) -> int | float:
+    if isinstance(value, int | float):
+        return value
+    raise TypeError(f"a bound must be a number, got {value!r}")
+
+
+def _constraints(info: Any) -> list[Any]:
+    """A field's metadata, or that of the Annotated type inside its `X | None`."""
+    if info.metadata:
+        return list(info.metadata)
+    found: list[Any] = []
+    for arg in typing.get_args(info.annotation):
+        for extra in getattr(arg, "__metadata__", ()):
+            found += getattr(extra, "metadata", [extra])
+    return found
+
+
+def _bounds_of(info: Any) -> Bound:
+    """The numeric limits declared on a field (its `Field(ge=..., gt=..., le=...)`)."""
+    bound = Bound()
+    for item in _constraints(info):
+        if isinstance(item, annotated_types.Ge):
+            bound.minimum = _number(item.ge)
+        elif isinstance(item, annotated_types.Gt):
+            bound.exclusive_minimum = _number(item.gt)
+        elif isinstance(item, annotated_types.Le):
+            bound.maximum = _number(item.le)
+    return bound
+
+
 def config_bounds() -> dict[str, Bound]:
     """The numeric limits of every setting (flat names: load fields included), one source."""
     out: dict[str, Bound] = {}
     for model in (RunConfig, ClosedLoad, ConstantRateLoad, PoissonRateLoad):
-        for name, prop in model.model_json_schema()["properties"].items():
-            branches = prop.get("anyOf", [prop])
-            for branch in branches:
-                bound = Bound(
-                    minimum=branch.get("minimum"),
-                    exclusive_minimum=branch.get("exclusiveMinimum"),
-                    maximum=branch.get("maximum"),
-                )
-                if bound != Bound():
-                    out[name] = bound
+        for name, info in model.model_fields.items():
+            bound = _bounds_of(info)
+            if bound != Bound():
+                out[name] = bound
     return out
 
 

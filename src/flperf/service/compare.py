@@ -83,9 +83,9 @@ def compare_runs(runs: RunService, run_ids: Sequence[str]) -> ComparisonView:
         raise InvalidInputError("runs", "give run ids separated by commas")
     if len(ids) > MAX_RUNS:
         raise InvalidInputError("runs", f"at most {MAX_RUNS} runs")
+    views = [runs.get_run(run_id) for run_id in ids]  # an unknown one: NotFoundError
     if len(set(ids)) != len(ids):
         raise InvalidInputError("runs", "a run id appears twice")
-    views = [runs.get_run(run_id) for run_id in ids]
     by_id = dict(zip(ids, views, strict=True))
     results = {run_id: runs.all_results(run_id) for run_id in ids}
     columns = [(run_id, m) for run_id, view in zip(ids, views, strict=True) for m in view.model_ids]

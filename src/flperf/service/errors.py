@@ -25,3 +25,11 @@ class ConflictError(ServiceError):
 
 class UnavailableError(ServiceError):
     """Something the request needs cannot be reached or started now (HTTP 503)."""
+
+
+class UpstreamError(ServiceError):
+    """The model's server answered a request with a failure or not in time (HTTP 502)."""
+
+
+class BusyError(ServiceError):
+    """The server has as much queued work as it takes; retry later (HTTP 429)."""

@@ -51,7 +51,7 @@ from flperf.store.logs_repo import add_log, list_logs
 from flperf.store.models_repo import find_by_alias, get_model, list_models, with_status
 
 HEARTBEAT_EVERY_S = 5.0
-_BAD_MODEL_KINDS = {"model_not_found", "not_downloaded", "invalid_model_folder", "bad_arguments"}
+_NOT_READY_KINDS = {"not_downloaded", "invalid_model_folder"}
 
 
 def _root(base_url: str) -> str:
@@ -257,7 +257,7 @@ class ModelService:
         try:
             preparation = provider.prepare(self._target(row))
         except ProviderError as exc:
-            raise UnavailableError(f"{row.alias}: {exc}") from exc
+            raise _start_error(exc, f"{row.alias}: {exc}") from exc
         self._logbook.service(model_id, "info", f"Load requested for {row.model_id}")
         return _load_view(preparation)
 
@@ -438,10 +438,19 @@ def _start_failure(exc: Exception) -> str:
 
 
 def _start_error(exc: Exception, message: str) -> Exception:
-    if isinstance(exc, ModelNotFoundError | ModelNotDownloadedError | ModelFolderError):
+    """The service error for a model that did not start: its catalog model is missing (404),
+    not ready to serve (409: not downloaded, a broken folder, the user's server not answering)
+    or the server this one starts failed (503)."""
+    kind = exc.kind if isinstance(exc, ServerStartError) else None
+    if isinstance(exc, ModelNotFoundError) or kind == "model_not_found":
+        return NotFoundError(f"model_id: {message}")
+    if isinstance(exc, ModelNotDownloadedError | ModelFolderError) or kind in _NOT_READY_KINDS:
+        return ConflictError(f"model_id: {message}")
+    if kind == "bad_arguments":
         return InvalidInputError("model_id", message)
-    if isinstance(exc, ServerStartError) and exc.kind in _BAD_MODEL_KINDS:
-        return InvalidInputError("model_id", message)
-    if isinstance(exc, ProviderUnavailableError | EndpointUnreachableError | ServerStartError):
+    if isinstance(exc, EndpointUnreachableError):
+        # The user's own server is down: a state of the model to fix, not a failure here.
+        return ConflictError(f"{message}; start that server, then retry")
+    if isinstance(exc, ProviderUnavailableError | ServerStartError):
         return UnavailableError(message)
     return UnavailableError(f"could not start the service: {message}")

@@ -23,6 +23,7 @@ from flperf.bench.run_document import RunDocument, RunState
 from flperf.bench.session import planned_requests
 from flperf.bench.workload import Suite, WorkloadError, get_suite, list_suites
 from flperf.service.errors import (
+    BusyError,
     ConflictError,
     InvalidInputError,
     NotFoundError,
@@ -104,6 +105,17 @@ def parse_config(config: RunConfig | Mapping[str, Any] | None) -> RunConfig:
         raise _config_error(exc) from None
 
 
+def _with_selection(config: RunConfig, selected: Sequence[str] | None) -> RunConfig:
+    """`config` with the original client's `selectedScenarios` as its scenario selection."""
+    if not selected:
+        return config
+    if config.scenarios and list(config.scenarios) != list(selected):
+        raise InvalidInputError(
+            "selectedScenarios", "differs from config.scenarios; give the selection once"
+        )
+    return config.model_copy(update={"scenarios": list(selected)})
+
+
 class RunService:
     """Everything the API, CLI and web UI do with benchmark runs."""
 
@@ -135,11 +147,18 @@ class RunService:
         model_ids: Sequence[str],
         suite_name: str,
         config: RunConfig | Mapping[str, Any] | None = None,
+        *,
+        selected_scenarios: Sequence[str] | None = None,
     ) -> str:
-        """Validate and queue a run; returns its id. Raises `InvalidInputError` naming the field."""
+        """Validate and queue a run; returns its id.
+
+        `selected_scenarios` is the original web client's name for `config.scenarios` (give
+        one, or both the same). Unknown models or suite raise `NotFoundError`; other bad input
+        `InvalidInputError` naming the field.
+        """
         if self._worker.closing:
             raise UnavailableError("the server is shutting down")
-        run_config = parse_config(config)
+        run_config = _with_selection(parse_config(config), selected_scenarios)
         ids = list(model_ids)
         if not ids:
             raise InvalidInputError("modelIds", "give at least one model id")
@@ -147,14 +166,16 @@ class RunService:
             raise InvalidInputError("modelIds", f"at most {MAX_MODELS_PER_RUN} models per run")
         if len(set(ids)) != len(ids):
             raise InvalidInputError("modelIds", "a model id appears twice")
+        aliases = self._aliases(ids)
         try:
             suite = get_suite(suite_name)
         except WorkloadError as exc:
-            raise InvalidInputError("suiteName", str(exc)) from None
+            raise NotFoundError(f"suiteName: {exc}") from None
         try:
             suite = suite.select(run_config.scenarios)
         except WorkloadError as exc:
-            raise InvalidInputError("config.scenarios", str(exc)) from None
+            field = "selectedScenarios" if selected_scenarios else "config.scenarios"
+            raise InvalidInputError(field, str(exc)) from None
         per_model = planned_requests(suite, run_config)
         if per_model * len(ids) > MAX_REQUESTS_PER_RUN:
             raise InvalidInputError(
@@ -166,17 +187,9 @@ class RunService:
         now = time.time()
         run_id = new_id("run")
         with self._db.write() as session:
-            aliases = {}
-            for i, model_id in enumerate(ids):
-                row = get_model(session, model_id)
-                if row is None:
-                    raise InvalidInputError(f"modelIds[{i}]", f"unknown model id {model_id!r}")
-                aliases[model_id] = row.alias
             queued = count_with_status(session, RunState.QUEUED)
             if queued >= self._max_queued:
-                raise UnavailableError(
-                    f"{queued} runs are already queued; wait for them or cancel some"
-                )
+                raise BusyError(f"{queued} runs are already queued; wait for them or cancel some")
             session.add(
                 RunRow(
                     id=run_id,
@@ -205,6 +218,17 @@ class RunService:
             )
         self._worker.submit(run_id)
         return run_id
+
+    def _aliases(self, ids: Sequence[str]) -> dict[str, str]:
+        """The alias of each model id (raises `NotFoundError` naming an unknown one)."""
+        aliases = {}
+        with self._db.read() as session:
+            for i, model_id in enumerate(ids):
+                row = get_model(session, model_id)
+                if row is None:
+                    raise NotFoundError(f"modelIds[{i}]: no model with id {model_id!r}")
+                aliases[model_id] = row.alias
+        return aliases
 
     # -- reading -------------------------------------------------------------------------
 

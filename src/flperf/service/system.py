@@ -66,6 +66,7 @@ class SystemService:
                 catalog = "unavailable"
         return SystemHealthView(
             status="healthy" if database == "ok" else "degraded",
+            error=None if database == "ok" else f"the database does not answer: {database}",
             foundryLocal="available" if reason is None else "unavailable",
             foundryLocalReason=reason,
             timestamp=int(time.time()),

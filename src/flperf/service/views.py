@@ -19,6 +19,7 @@ from flperf.bench.run_document import (
     RunState,
     SampleEntry,
 )
+from flperf.bench.workload import Message, Scenario, Suite
 from flperf.store.tables import LogRow, ModelRow, ResultRow, RunRow, SampleRow
 
 ModelStatus = Literal["stopped", "starting", "running", "error"]
@@ -242,6 +243,9 @@ class StatsView(BaseModel):
 
 class SystemHealthView(BaseModel):
     status: Literal["healthy", "degraded"]
+    error: str | None = Field(
+        default=None, description="Why the server is not healthy (None when it is)"
+    )
     foundryLocal: Literal["available", "unavailable"]
     timestamp: int
     foundryLocalReason: str | None = None
@@ -250,3 +254,48 @@ class SystemHealthView(BaseModel):
         default=None, description="fresh, stale, loading or unavailable"
     )
     version: str
+
+
+class ScenarioView(BaseModel):
+    """A scenario as the suites listing shows it: `prompt` always a string (for a scenario of
+    messages, its last user message) and `messages` always the list sent."""
+
+    name: str
+    description: str
+    prompt: str
+    messages: list[Message]
+    max_tokens: int
+    expected_output_length: int | None
+    expected_pattern: str | None
+
+    @classmethod
+    def of(cls, scenario: Scenario) -> ScenarioView:
+        messages = [Message.model_validate(m) for m in scenario.chat_messages()]
+        users = [m.content for m in messages if m.role == "user"]
+        return cls(
+            name=scenario.name,
+            description=scenario.description,
+            prompt=scenario.prompt if scenario.prompt is not None else (users or [""])[-1],
+            messages=messages,
+            max_tokens=scenario.max_tokens,
+            expected_output_length=scenario.expected_output_length,
+            expected_pattern=scenario.expected_pattern,
+        )
+
+
+class SuiteView(BaseModel):
+    """A benchmark suite as listed (its scenarios in run order)."""
+
+    name: str
+    description: str
+    version: str
+    scenarios: list[ScenarioView]
+
+    @classmethod
+    def of(cls, suite: Suite) -> SuiteView:
+        return cls(
+            name=suite.name,
+            description=suite.description,
+            version=suite.version,
+            scenarios=[ScenarioView.of(s) for s in suite.scenarios],
+        )

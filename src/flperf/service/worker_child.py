@@ -14,6 +14,7 @@ it measured and exits, leaving the run `running`: the server's next start marks 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import logging
 import os
@@ -29,7 +30,7 @@ from flperf.bench import event_loop
 from flperf.bench.run_config import RunConfig
 from flperf.bench.run_document import RunState
 from flperf.bench.runner import Target
-from flperf.bench.session import BenchSession, ModelRef, ServeError
+from flperf.bench.session import BenchSession, ModelRef, ServeError, SessionOutcome
 from flperf.bench.workload import parse_suite
 from flperf.service.logbook import Logbook
 from flperf.service.store_sink import StoreSink
@@ -154,6 +155,18 @@ def _report_progress(session: BenchSession, link: ServerLink, stop: threading.Ev
         )
 
 
+async def _until_stopped(bench: BenchSession) -> SessionOutcome:
+    """Run the session; Ctrl-C or SIGTERM (a terminal or a service manager stopping the
+    server's whole process group) cancels it like the server's `Cancel` does."""
+    uninstall = event_loop.install_interrupt(
+        asyncio.get_running_loop(), bench.cancel, event_loop.stop_signals()
+    )
+    try:
+        return await bench.run()
+    finally:
+        uninstall()
+
+
 def measure(run_id: str, link: ServerLink, monitor_interval_s: float | None) -> Finished:
     """Measure the run and store it; how it ended (the server records the status)."""
     db = Database(home=config.home())
@@ -188,7 +201,7 @@ def _measure(
     ticker = threading.Thread(target=_report_progress, args=(bench, link, stop), daemon=True)
     ticker.start()
     try:
-        outcome = event_loop.run(bench.run())
+        outcome = event_loop.run(_until_stopped(bench))
         status, error = outcome.status, outcome.error
     except Exception as exc:  # a broken store: the run fails, the worker says why
         log.exception("run %s failed", run_id)
