@@ -106,7 +106,7 @@ def test_no_input_breaks_the_api(target: Target) -> None:
     operations = [result.ok() for result in target.schema.get_all_operations()]
     assert len(operations) >= 20
     operations.sort(key=lambda op: op.method.upper() == "DELETE")  # keep the stored ids alive
-    assert INVALID_INPUT_ONLY <= {(op.method.upper(), op.path) for op in operations}
+    assert {(op.method.upper(), op.path) for op in operations} >= INVALID_INPUT_ONLY
     for operation in operations:
         names = [p.name for p in operation.path_parameters]
         modes = [GenerationMode.POSITIVE, GenerationMode.NEGATIVE]
