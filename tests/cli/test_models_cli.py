@@ -149,3 +149,31 @@ def test_available_lists_each_models_variants_together_by_device(tmp_path: Path)
     # The alias heads its group once; the other variants' rows leave that cell blank.
     alias_cells = ["qwen2.5-0.5b" in r.split("qwen2.5-0.5b-instruct")[0] for r in qwen_rows]
     assert alias_cells == [True, False, False, False]
+
+
+@pytest.mark.foundry
+def test_cache_shows_and_switches_the_model_cache_folder(
+    server: dict[str, str], tmp_path: Path
+) -> None:
+    default = str((Path(server["FLPERF_HOME"]) / "foundry" / "models").resolve())
+    shown = run(server, "cache")
+    assert shown.returncode == 0, shown.stderr
+    assert f"model cache: {default} (the default)" in shown.stdout
+    assert "flperf-demo-generic-cpu:1" in shown.stdout
+
+    other = tmp_path / "other-disk"
+    switched = run(server, "cache", "--switch", str(other))
+    assert switched.returncode == 0, switched.stderr
+    assert f"switched the model cache to {other.resolve()}" in switched.stdout
+    assert f"(chosen; default {default})" in switched.stdout
+    assert "flperf-demo-generic-cpu:1" in switched.stdout  # registered there on first use
+    assert (other / "foundry.local.modelinfo.json").is_file()
+
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("x", encoding="utf-8")
+    refused = run(server, "cache", "--switch", str(a_file))
+    assert refused.returncode == 2
+    assert refused.stderr.strip() == f"error: path: {a_file} is a file, not a folder"
+
+    back = run(server, "cache", "--switch", "default")
+    assert back.returncode == 0 and f"model cache: {default} (the default)" in back.stdout

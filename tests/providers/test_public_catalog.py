@@ -142,3 +142,24 @@ def test_failed_fetch_is_retried_only_after_the_retry_delay() -> None:
     now[0] = 61.0
     assert cache.snapshot().state == "unavailable"  # a retry runs; the state stays honest
     assert cache.wait(5)
+
+
+def test_a_disk_copy_marks_models_on_disk_only_for_the_model_cache_it_describes(
+    tmp_path: Path, listening_url: str
+) -> None:
+    downloaded = CatalogModel(
+        id="qwen-generic-cpu:1", alias="qwen", source="public", cached=True, path="/m/qwen"
+    )
+    cache_file = tmp_path / "public-catalog.json"
+    first, second = tmp_path / "cache-a", tmp_path / "cache-b"
+    writer = PublicCatalogCache(
+        lambda: [downloaded], [listening_url], cache_file, model_cache=first
+    )
+    writer.refresh().wait(5)
+    assert json.loads(cache_file.read_text())["model_cache"] == str(first)
+
+    same = PublicCatalogCache(lambda: [], [closed_url()], cache_file, model_cache=first)
+    assert same.snapshot(refresh=False).models == [downloaded]
+    switched = PublicCatalogCache(lambda: [], [closed_url()], cache_file, model_cache=second)
+    (shown,) = switched.snapshot(refresh=False).models
+    assert shown.id == downloaded.id and (shown.cached, shown.path) == (False, None)

@@ -15,7 +15,13 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from flperf import __version__
-from flperf.api import routes_benchmarks, routes_metrics, routes_models, routes_system
+from flperf.api import (
+    routes_benchmarks,
+    routes_cache,
+    routes_metrics,
+    routes_models,
+    routes_system,
+)
 from flperf.api.errors import install_error_handlers
 from flperf.api.limits import LOCAL_ORIGINS, BodySizeLimit
 from flperf.api.methods import HeadAsGet
@@ -52,7 +58,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.state.services = services
     app.state.settings = settings
     install_error_handlers(app)
-    for module in (routes_models, routes_benchmarks, routes_system, routes_metrics):
+    for module in (routes_models, routes_benchmarks, routes_system, routes_metrics, routes_cache):
         app.include_router(module.router, prefix=API_PREFIX)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(HeadAsGet)

@@ -172,3 +172,42 @@ def logs(
         console.print(
             f"{stamp} {entry['level']:<7} {entry['message']}", markup=False, highlight=False
         )
+
+
+@models_app.command("cache")
+def cache(
+    switch: Annotated[
+        str | None,
+        typer.Option(
+            "--switch",
+            metavar="PATH|default",
+            help="Keep Foundry Local's models in this folder (created when missing), or `default`",
+        ),
+    ] = None,
+) -> None:
+    """Foundry Local's model cache folder and the models in it; `--switch` moves to another."""
+    client = ApiClient()
+    if switch is not None:
+        where = client.call("POST", "/cache/switch", json={"path": switch})
+        console.print(
+            f"switched the model cache to {where['location']}", highlight=False, soft_wrap=True
+        )
+    else:
+        where = client.call("GET", "/cache/location")
+    kind = "the default" if where["isDefault"] else f"chosen; default {where['defaultPath']}"
+    console.print(f"model cache: {where['location']} ({kind})", highlight=False, soft_wrap=True)
+    body = client.call("GET", "/cache/models")
+    table = Table(title=f"Models in the cache: {body['count']}", header_style="bold")
+    for name in ("alias", "model id", "source", "custom", "description"):
+        table.add_column(name)
+    for m in body["models"]:
+        table.add_row(
+            m["alias"],
+            m["id"],
+            _cell(m.get("source")),
+            "yes" if m["isCustom"] else "no",
+            _cell(m.get("description")),
+        )
+    console.print(table)
+    if body.get("message"):
+        console.print(body["message"], highlight=False, soft_wrap=True)

@@ -38,6 +38,14 @@ class CatalogModel(BaseModel):
     )
     path: str | None = Field(default=None, description="Model folder, when on this machine.")
 
+    @computed_field(  # type: ignore[prop-decorator]
+        description="Not from Foundry's public catalog: a folder registered in the model "
+        "cache's LOCAL catalog, or the built-in demo model (the original web client's badge)."
+    )
+    @property
+    def isCustom(self) -> bool:  # the name the original web client reads
+        return self.source != "public"
+
     def run_facts(self) -> dict[str, Any]:
         """What a run's fingerprint records about this model: variant, EP, device, size (MiB)."""
         from flperf.providers.local_models import folder_mib  # it imports this module

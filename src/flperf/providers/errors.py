@@ -41,6 +41,10 @@ class ModelAlreadyRegisteredError(ProviderError):
     """The model id is already registered for another folder."""
 
 
+class ModelCacheBusyError(ProviderError):
+    """The model cache folder cannot be switched now: models are served or downloading."""
+
+
 class EndpointUnreachableError(ProviderError):
     """An OpenAI-compatible endpoint did not answer."""
 

@@ -18,11 +18,12 @@ from flperf.providers.catalog_model import CatalogListing, CatalogModel
 from flperf.providers.downloads import DownloadState, DownloadTask
 from flperf.providers.errors import (
     DownloadCancelledError,
+    ModelCacheBusyError,
     ModelNotDownloadedError,
     ModelNotFoundError,
     ProviderUnavailableError,
 )
-from flperf.providers.foundry_runtime import FoundryRuntime
+from flperf.providers.foundry_runtime import FoundryDirs, FoundryRuntime
 from flperf.providers.host_pool import HostPool, ServingHost
 from flperf.providers.local_models import (
     DEMO_ALIAS,
@@ -31,6 +32,12 @@ from flperf.providers.local_models import (
     ensure_demo,
     register_folder,
     unregister,
+)
+from flperf.providers.model_cache import (
+    ModelCacheLocation,
+    prepare_cache_folder,
+    read_choice,
+    write_choice,
 )
 from flperf.providers.public_catalog import PublicCatalogCache, probe_reachable
 from flperf.providers.registry import (
@@ -84,6 +91,8 @@ class FoundryProvider(Provider):
         self._logs_lock = threading.Lock()
         self._log_cursor: dict[str, tuple[ServingHost, LogLine]] = {}
         self._stopped: dict[str, ServingHost] = {}  # stopped hosts whose last lines are unread
+        self._switching = False  # the model cache folder is being switched
+        self._starting = 0  # host starts in progress
 
     # -- runtime -------------------------------------------------------------------------
 
@@ -106,6 +115,7 @@ class FoundryProvider(Provider):
                     urls=runtime.public_catalog_urls,
                     cache_file=runtime.dirs.public_catalog_cache,
                     max_age_s=self._catalog_max_age_s,
+                    model_cache=runtime.dirs.model_cache,
                 )
             return self._public
 
@@ -211,6 +221,93 @@ class FoundryProvider(Provider):
         """Remove a LOCAL-catalog registration; the folder is left alone."""
         unregister(self.runtime, model_id)
 
+    # -- the model cache folder ----------------------------------------------------------
+
+    def model_cache_location(self) -> ModelCacheLocation:
+        """Where the model cache is now (read from the data folder; opens no runtime)."""
+        dirs = FoundryDirs.under(self.home)
+        return ModelCacheLocation(dirs.model_cache, dirs.default_model_cache)
+
+    def cache_models(self) -> CatalogListing:
+        """The models of the model cache in use: its LOCAL catalog (registered folders and the
+        demo model, registered on first use) and the public-catalog models downloaded into it,
+        as the last public catalog fetch for this folder found them (none known offline until
+        one succeeds; the listing's state says so)."""
+        self.ensure_demo_model()
+        local = self.local_models()
+        snapshot = self.public_catalog.snapshot()
+        known = {m.id for m in local}
+        downloaded = [m for m in snapshot.models if m.cached and m.id not in known]
+        return CatalogListing(
+            models=local + downloaded,
+            public_catalog=snapshot.state,
+            public_catalog_age_s=snapshot.age_s,
+            message=snapshot.message,
+        )
+
+    def switch_model_cache(self, folder: str | None) -> ModelCacheLocation:
+        """Make ``folder`` (None: the default) the model cache, persisted in the data folder.
+
+        Refused (`ModelCacheBusyError`) while this provider's hosts serve models or downloads
+        run; a folder that is not absolute, not creatable or not writable raises
+        `CacheFolderError`. An open runtime is closed and reopened on the new folder (if that
+        fails the previous choice is restored and the error raised); the demo model is
+        registered there on first use, and the public catalog is fetched again to learn which
+        of its models that folder holds.
+        """
+        with self._lock:
+            busy = self._cache_users()
+            if busy:
+                raise ModelCacheBusyError(
+                    f"the model cache cannot be switched while {' and '.join(busy)}: "
+                    "stop them first"
+                )
+            self._switching = True
+        try:
+            return self._switch(prepare_cache_folder(folder) if folder is not None else None)
+        finally:
+            with self._lock:
+                self._switching = False
+
+    def _cache_users(self) -> list[str]:
+        """What uses the model cache now, in words (call with ``_lock`` held)."""
+        users = []
+        serving = sorted(
+            {h.model_id for h in self._hosts.handles() if h.alive} if self._hosts else ()
+        )
+        if serving:
+            users.append(f"Foundry Local models are served ({', '.join(serving)})")
+        elif self._starting:
+            users.append("a Foundry Local model is starting")
+        downloading = sorted(
+            model_id
+            for model_id, task in self._downloads.items()
+            if task.status().state == "running"
+        )
+        if downloading:
+            users.append(f"models are downloading ({', '.join(downloading)})")
+        return users
+
+    def _switch(self, target: Path | None) -> ModelCacheLocation:
+        dirs = FoundryDirs.under(self.home)
+        if target is not None and target == dirs.default_model_cache.resolve():
+            target = None  # the default folder named explicitly stays "the default"
+        previous = read_choice(dirs.root)
+        write_choice(dirs.root, target)
+        with self._lock:
+            reopen = self._runtime is not None
+            self._public = None
+            if reopen:
+                try:
+                    self._runtime = FoundryRuntime.open(self.home, self._catalog_urls)
+                except Exception:
+                    write_choice(dirs.root, previous)
+                    self._runtime = None  # reopened on the previous folder at next use
+                    raise
+        if reopen:
+            self.public_catalog.refresh()
+        return self.model_cache_location()
+
     # -- downloads and loading -----------------------------------------------------------
 
     def download(
@@ -220,6 +317,7 @@ class FoundryProvider(Provider):
     ) -> DownloadTask:
         """Start downloading a public model in the background (or return the running task)."""
         with self._lock:
+            self._refuse_while_switching()
             task = self._downloads.get(model_id)
             if task is not None and task.status().state == "running":
                 return task
@@ -232,10 +330,17 @@ class FoundryProvider(Provider):
             if cancel.is_set():
                 raise DownloadCancelledError(f"download of {model_id} cancelled")
 
-        task = DownloadTask(model_id, work, on_progress)
         with self._lock:
+            self._refuse_while_switching()  # checked again: a switch may have begun meanwhile
+            task = DownloadTask(model_id, work, on_progress)
             self._downloads[model_id] = task
         return task
+
+    def _refuse_while_switching(self) -> None:
+        if self._switching:
+            raise ProviderUnavailableError(
+                "Foundry Local's model cache folder is being switched: try again in a moment"
+            )
 
     def download_status(self, model_id: str) -> DownloadTask | None:
         with self._lock:
@@ -283,9 +388,15 @@ class FoundryProvider(Provider):
 
     def start(self, target: ModelTarget, timeout_s: float = 60.0) -> ServedModel:
         """Start (or reuse) the host process serving ``target.model_id``."""
-        handle = self._pool().start(
-            target.model_id, model_path=target.model_path, timeout_s=timeout_s
-        )
+        pool = self._pool()
+        with self._lock:
+            self._refuse_while_switching()
+            self._starting += 1
+        try:
+            handle = pool.start(target.model_id, model_path=target.model_path, timeout_s=timeout_s)
+        finally:
+            with self._lock:
+                self._starting -= 1
         with self._logs_lock:
             self._stopped.pop(target.model_id, None)
         return _served(handle)

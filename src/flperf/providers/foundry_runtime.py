@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flperf.providers.errors import ProviderUnavailableError
+from flperf.providers.model_cache import read_choice
 
 if TYPE_CHECKING:
     from foundry_local_sdk import Catalog, FoundryLocalManager
@@ -27,17 +28,26 @@ closed loopback port to be offline on purpose)."""
 
 @dataclass(frozen=True)
 class FoundryDirs:
-    """Folders the runtime writes to, all under ``<flperf home>/foundry``."""
+    """Folders the runtime writes to: all under ``<flperf home>/foundry``, except the model
+    cache when the user chose another folder for it (`flperf.providers.model_cache`)."""
 
     root: Path
+    chosen_model_cache: Path | None = None
 
     @classmethod
     def under(cls, home: Path) -> FoundryDirs:
-        return cls(Path(home).expanduser().resolve() / "foundry")
+        """The folders of data folder ``home``, with the model cache chosen there (if any)."""
+        root = Path(home).expanduser().resolve() / "foundry"
+        return cls(root, read_choice(root))
+
+    @property
+    def default_model_cache(self) -> Path:
+        return self.root / "models"
 
     @property
     def model_cache(self) -> Path:
-        return self.root / "models"
+        """Foundry's model cache: downloaded models and the LOCAL catalog of this folder."""
+        return self.chosen_model_cache or self.default_model_cache
 
     @property
     def app_data(self) -> Path:
@@ -57,6 +67,15 @@ class FoundryDirs:
         return self.root / "public-catalog.json"
 
     def create(self) -> None:
+        """Create the folders; a chosen model cache that is gone is an error, not remade (it
+        may be a disk that is not mounted now: models would land on another disk)."""
+        chosen = self.chosen_model_cache
+        if chosen is not None and not chosen.is_dir():
+            raise ProviderUnavailableError(
+                f"the model cache folder chosen for Foundry Local, {chosen}, does not exist "
+                "(a disk not mounted?): create it, or switch the cache (POST /api/cache/switch, "
+                "`flperf models cache --switch`)"
+            )
         for path in (self.model_cache, self.app_data, self.logs):
             path.mkdir(parents=True, exist_ok=True)
 

@@ -7,7 +7,7 @@ so ``flperf.host`` may depend on ``flperf.providers`` and never the other way ro
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -59,6 +59,9 @@ class HostPool(Protocol):
 
     def get(self, model_id: str) -> ServingHost | None:
         """The host started for ``model_id`` (alive or not) until it is stopped."""
+
+    def handles(self) -> Sequence[ServingHost]:
+        """Every host started and not stopped yet (alive or not), each once."""
 
     def stop(self, model_id: str, timeout_s: float = 5.0) -> int | None:
         """Stop the host of ``model_id``; its exit status, None when there was none."""

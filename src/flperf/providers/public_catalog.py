@@ -58,6 +58,10 @@ class PublicCatalogCache:
     ``fetch`` does the slow SDK call; ``urls`` are probed first. ``max_age_s`` is how long a
     list counts as fresh; an older one is still shown (as "stale") while a refresh runs. After
     a failed fetch the next one starts no sooner than ``retry_after_s`` later.
+
+    ``model_cache`` is the folder the entries' ``cached`` and ``path`` describe: a disk copy
+    written for another folder (before the cache was switched) keeps its models but marks none
+    as on disk until the next fetch says.
     """
 
     def __init__(
@@ -69,8 +73,10 @@ class PublicCatalogCache:
         retry_after_s: float = 60.0,
         probe_timeout_s: float = 2.0,
         clock: Callable[[], float] = time.time,
+        model_cache: Path | None = None,
     ) -> None:
         self._fetch = fetch
+        self._model_cache = str(model_cache) if model_cache is not None else None
         self._urls = list(urls)
         self._cache_file = cache_file
         self._max_age_s = max_age_s
@@ -167,8 +173,12 @@ class PublicCatalogCache:
             return
         try:
             data = json.loads(self._cache_file.read_text(encoding="utf-8"))
-            self._models = [CatalogModel.model_validate(m) for m in data["models"]]
+            models = [CatalogModel.model_validate(m) for m in data["models"]]
             self._fetched_at = float(data["fetched_at"])
+            written_for = data.get("model_cache")
+            if written_for is not None and written_for != self._model_cache:
+                models = [m.model_copy(update={"cached": False, "path": None}) for m in models]
+            self._models = models
         except (OSError, ValueError, KeyError, TypeError) as exc:
             log.warning("ignoring unreadable public catalog cache %s: %s", self._cache_file, exc)
             self._models, self._fetched_at = [], None
@@ -179,6 +189,7 @@ class PublicCatalogCache:
         with self._lock:
             data = {
                 "fetched_at": self._fetched_at,
+                "model_cache": self._model_cache,
                 "models": [m.model_dump() for m in self._models],
             }
         tmp = self._cache_file.with_suffix(".tmp")

@@ -19,6 +19,7 @@ from flperf.service.errors import (
     UnavailableError,
 )
 from flperf.service.logbook import Logbook
+from flperf.service.model_cache import ModelCacheService
 from flperf.service.models import ModelService
 from flperf.service.providers import ProviderSet
 from flperf.service.runs import RunService
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
 __all__ = [
     "ConflictError",
     "InvalidInputError",
+    "ModelCacheService",
     "ModelService",
     "NotFoundError",
     "RunService",
@@ -54,6 +56,7 @@ class Services:
     models: ModelService
     runs: RunService
     system: SystemService
+    cache: ModelCacheService
     _stop: threading.Event = field(default_factory=threading.Event)
     _watcher: threading.Thread | None = None
 
@@ -94,4 +97,5 @@ def open_services(settings: Settings) -> Services:
     models = ModelService(db, providers, logbook, settings.host_start_timeout_s)
     runs = RunService(db, models, logbook, settings.max_queued_runs)
     system = SystemService(db, providers, runs)
-    return Services(settings, db, logbook, providers, models, runs, system)
+    cache = ModelCacheService(db, providers, logbook)
+    return Services(settings, db, logbook, providers, models, runs, system, cache)

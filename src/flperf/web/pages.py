@@ -78,7 +78,11 @@ def page_router() -> APIRouter:
     @router.get("/models", response_class=HTMLResponse)
     def models(request: Request) -> HTMLResponse:
         return render(
-            request, "models.html", "models", "Models", ["/api/models", "/api/models/available"]
+            request,
+            "models.html",
+            "models",
+            "Models",
+            ["/api/models", "/api/models/available", "/api/cache/location", "/api/cache/models"],
         )
 
     @router.get("/benchmarks", response_class=HTMLResponse)

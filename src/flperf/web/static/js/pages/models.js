@@ -3,6 +3,7 @@
 import { api, hasRoute, seg } from "../api.js";
 import { h, $, show, badge, empty, failure, table, toast, poll, confirmAction, busy, facts } from "../dom.js";
 import * as f from "../format.js";
+import { mountCacheSection } from "../model_cache.js";
 
 let models = [];
 let lastModelsJson = "";
@@ -371,3 +372,4 @@ poll(refreshModels, 3000, (err) => {
   show("configured", failure(err, refreshModels, "Could not load models"));
 });
 refreshCatalog();
+mountCacheSection({ onSwitched: refreshCatalog });
