@@ -6,19 +6,18 @@ The routes and field names are those of the original FLPerformance web client's 
 from __future__ import annotations
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from flperf.api.deps import ServicesDep
 from flperf.api.schemas import CONFLICT, ERRORS, UNAVAILABLE
+from flperf.bench.strict_json import StrictJsonModel
 from flperf.service.model_cache import CacheLocationView, CacheModelsView, CacheSwitchView
 
 router = APIRouter(prefix="/cache", tags=["cache"], responses=ERRORS)
 
 
-class CacheSwitchBody(BaseModel):
+class CacheSwitchBody(StrictJsonModel):
     """The folder to keep Foundry Local's models in, or `"default"`."""
-
-    model_config = ConfigDict(extra="forbid")
 
     path: str = Field(
         min_length=1,
