@@ -8,7 +8,10 @@ tokens (in-process: between text items; over HTTP: between token events as they 
 tokens that arrive together count a gap of 0), then each goal with its target and PASS/FAIL.
 
 Generation runs on CPU 1 in both cases (the host process, and this process while it measures the
-floor); the engine's client runs on CPU 0.
+floor); the engine's client runs on CPU 0. So everything the host adds per token (chiefly one TCP
+send per write, whose loopback delivery the sending core also pays) competes with generation, as
+on a machine whose cores are all busy; `--no-pin` leaves placement to the OS. The CPU time of the
+serving process per output token is printed beside the goals.
 
     python benchmarks/host_overhead.py [--requests 30] [--max-tokens 128 1000] [--blocks 3]
 """
@@ -27,6 +30,7 @@ from typing import Any
 
 import numpy as np
 import orjson
+import psutil
 
 from flperf.bench import event_loop
 from flperf.bench.client import Capture, ChatClient, RequestPlan, build_body
@@ -46,8 +50,12 @@ class Block:
     ttft: list[float] = field(default_factory=list)
     decode: list[float] = field(default_factory=list)
     gaps: list[float] = field(default_factory=list)
+    tokens: int = 0
+    cpu_s: float = 0.0
+    """CPU time of the serving process (all its threads) while the block ran."""
 
     def add(self, ttft_ms: float, tokens: int, stamps: Sequence[int]) -> None:
+        self.tokens += tokens
         if tokens < 2 or len(stamps) < 2 or stamps[-1] <= stamps[0]:
             return
         self.ttft.append(ttft_ms)
@@ -64,6 +72,7 @@ def _on_cpu(cpu: int) -> None:
 def in_process(sdk: Any, model: Any, max_tokens: int, requests: int) -> Block:
     """Streaming requests through ChatSession, each on a new session made before the clock."""
     block = Block()
+    cpu0 = time.process_time()
     for _ in range(requests):
         stamps: list[int] = []
         with sdk.ChatSession(model) as session, sdk.Request() as request:
@@ -80,6 +89,7 @@ def in_process(sdk: Any, model: Any, max_tokens: int, requests: int) -> Block:
                     tokens = final.get_usage().completion_tokens
         if stamps:
             block.add((stamps[0] - start) / 1e6, tokens, stamps)
+    block.cpu_s = time.process_time() - cpu0
     return block
 
 
@@ -96,7 +106,7 @@ def _token_stamps(capture: Capture) -> list[int]:
     return stamps
 
 
-def over_http(url: str, model: str, max_tokens: int, requests: int) -> Block:
+def over_http(url: str, model: str, pid: int, max_tokens: int, requests: int) -> Block:
     """The same requests through the host, sent and timed by the engine's client."""
     body = build_body(model, [{"role": "user", "content": PROMPT}], max_tokens, 0.0, True)
     plan = RequestPlan(0, "host", "note", 0, False, 0, body, max_tokens, True)
@@ -106,8 +116,11 @@ def over_http(url: str, model: str, max_tokens: int, requests: int) -> Block:
             captures = [await client.send(plan, time.perf_counter_ns()) for _ in range(requests)]
             return [(c, client.record(c)) for c in captures]
 
-    block = Block()
-    for capture, record in event_loop.run(run()):
+    host = psutil.Process(pid)
+    before = sum(host.cpu_times()[:2])
+    done = event_loop.run(run())
+    block = Block(cpu_s=sum(host.cpu_times()[:2]) - before)
+    for capture, record in done:
         if record.ok and record.ttft_ms is not None and record.output_tokens:
             block.add(record.ttft_ms, record.output_tokens, _token_stamps(capture))
     return block
@@ -129,6 +142,8 @@ def report(max_tokens: int, requests: int, blocks: list[tuple[Block, Block]]) ->
             pooled.ttft += part.ttft
             pooled.decode += part.decode
             pooled.gaps += part.gaps
+            pooled.tokens += part.tokens
+            pooled.cpu_s += part.cpu_s
     p50, p99 = (lambda v: float(np.percentile(v, 50))), (lambda v: float(np.percentile(v, 99)))
     print(
         f"\ndemo model {DEMO_MODEL_ID}, {max_tokens} tokens: {requests} requests per path", end=""
@@ -140,6 +155,9 @@ def report(max_tokens: int, requests: int, blocks: list[tuple[Block, Block]]) ->
     for name, b in (("in-process ChatSession", local), ("host over HTTP (engine)", http)):
         row = f"{p50(b.ttft):>12.3f}{p50(b.decode):>14,.0f}{p50(b.gaps):>12.4f}{p99(b.gaps):>12.3f}"
         print(f"  {name:<26}{row}")
+    cpu = [b.cpu_s / b.tokens * 1e6 if b.tokens else float("nan") for b in (local, http)]
+    print(f"  CPU of the serving process per output token: in-process {cpu[0]:.1f} us, ", end="")
+    print(f"host {cpu[1]:.1f} us ({cpu[1] - cpu[0]:+.1f})")
     print(f"  {'goal (median over blocks, side by side)':<40}{'value':>12}  target")
     ttft = _med(blocks, lambda a, b: p50(b.ttft) - p50(a.ttft))
     _check("TTFT p50: host - in-process, ms", f"{ttft:+.3f}", "<= +1.000", ttft <= 1.0)
@@ -167,6 +185,7 @@ def main() -> None:
         model.load()
         sdk = runtime.sdk
         host = start_host(DEMO_MODEL_ID, data_dir=Path(home), timeout=120)
+        url = host.base_url
         try:
             for max_tokens in args.max_tokens:
 
@@ -176,12 +195,12 @@ def main() -> None:
                 def http() -> Block:
                     _on_cpu(0)
                     try:
-                        return over_http(host.base_url, host.model_id, max_tokens, args.requests)  # noqa: B023
+                        return over_http(url, host.model_id, host.pid, max_tokens, args.requests)  # noqa: B023
                     finally:
                         _on_cpu(1)
 
                 in_process(sdk, model, max_tokens, 3)  # warm both paths
-                over_http(host.base_url, host.model_id, max_tokens, 3)
+                over_http(url, host.model_id, host.pid, max_tokens, 3)
                 blocks = []
                 for b in range(args.blocks):
                     if b % 2:

@@ -277,7 +277,7 @@ class LiveStream:
         the `Cancel`, or meets a stop string (then usage counts the tokens generated so far).
 
         Pieces already waiting behind one another go to `emit` together, so a consumer that fell
-        behind catches up in one write instead of one per piece; the first piece goes alone.
+        behind catches up in one write instead of one per piece.
         """
         cancel, finder, stream = self._cancel, self._finder, self._stream
         waiting = _backlog(stream)
@@ -297,7 +297,7 @@ class LiveStream:
                         batch.append(text)
                     if stopped or cancel.is_set():
                         break
-                    if batch and (pieces == 1 or not waiting()):  # the first one never waits
+                    if batch and not waiting():
                         emit(batch)
                         batch = []
                 if batch:
