@@ -238,3 +238,10 @@ def test_cancelled_send_is_recorded_as_cancelled(server: Serve) -> None:
 
     capture = event_loop.run(go())
     assert capture.failure is not None and capture.failure[0] is Status.CANCELLED
+
+
+def test_an_endpoint_url_that_cannot_be_used_fails_each_request() -> None:
+    client, (capture,) = send_all("http://127.0.0.1:port/v1", 1)
+    record = client.record(capture)
+    assert record.error_kind is ErrorKind.CONNECTION
+    assert record.error_message is not None and "invalid port" in record.error_message

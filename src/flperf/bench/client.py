@@ -109,7 +109,12 @@ class ChatClient:
         self.url = base_url.rstrip("/") + "/chat/completions"
         if not base_url.rstrip("/").endswith("/v1"):
             self.url = base_url.rstrip("/") + "/v1/chat/completions"
-        self.origin = Origin.of(self.url)
+        self._bad_url: str | None = None
+        try:
+            self.origin = Origin.of(self.url)
+        except ValueError as exc:  # every request fails with this, like an unreachable server
+            self._bad_url = str(exc)
+            self.origin = Origin("http", "invalid", 0, "/", "invalid")
         self.timeout_s = timeout_s
         self.ref_ns = ref_ns
         self.tokenizer = tokenizer
@@ -166,6 +171,8 @@ class ChatClient:
         try:
             async with asyncio.timeout(self.timeout_s):
                 start_ns = perf_counter_ns()
+                if self._bad_url is not None:
+                    raise ConnectionBroken(f"the endpoint cannot be used: {self._bad_url}")
                 await pool.exchange(request, exchange)
             end_ns = exchange.end_ns
         except TimeoutError:
@@ -183,7 +190,7 @@ class ChatClient:
             failure = (Status.ERROR, ErrorKind.MALFORMED, f"malformed response: {exc}"[:300])
         except ConnectionBroken as exc:
             end_ns = perf_counter_ns()
-            failure = (Status.ERROR, ErrorKind.CONNECTION, f"stream broken: {exc}"[:300])
+            failure = (Status.ERROR, ErrorKind.CONNECTION, str(exc)[:300])
         except OSError as exc:
             end_ns = perf_counter_ns()
             failure = (

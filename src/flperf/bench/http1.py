@@ -51,7 +51,10 @@ class Origin:
             raise ValueError(f"URL scheme must be http or https, got {parts.scheme!r}")
         if not parts.hostname:
             raise ValueError(f"URL has no host: {url!r}")
-        port = parts.port or (443 if parts.scheme == "https" else 80)
+        try:
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+        except ValueError as exc:
+            raise ValueError(f"URL has an invalid port: {url!r}") from exc
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         return cls(parts.scheme, parts.hostname, port, target, parts.netloc.rpartition("@")[2])
 
