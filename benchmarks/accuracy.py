@@ -291,9 +291,9 @@ def report(concurrency: int, requests: int, blocks: list[dict[str, Errors]]) -> 
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--requests-c1", type=int, default=40, help="requests per block at c=1")
-    parser.add_argument("--requests-c32", type=int, default=256, help="requests per block at c=32")
+    parser.add_argument("--requests-c32", type=int, default=256, help="requests per block at c > 1")
     parser.add_argument("--blocks", type=int, default=3, help="alternating blocks per level")
-    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 32])
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 32], help="levels")
     args = parser.parse_args()
     # Jitter keeps concurrent streams from running in lockstep (errors are taken per request
     # against the log, so it does not blur them).
