@@ -2,8 +2,8 @@
 
 The simulator answers instantly (no TTFT or ITL delay) with 64 tokens in 8-token chunks at
 concurrency 64, pinned to CPU 1 with the client on CPU 0. The engine (every request parsed and
-recorded) and a minimal aiohttp client (nothing recorded) run side by side; their ratio is the
-figure to watch on a noisy machine.
+recorded), a minimal aiohttp client and a raw-socket client (nothing recorded) run side by side;
+the engine / aiohttp ratio is the figure to watch on a noisy machine.
 
     .venv/bin/python benchmarks/capacity.py [--requests 20000] [--concurrency 64]
 """
@@ -18,6 +18,7 @@ import time
 sys.path.insert(0, os.path.dirname(__file__))
 
 from minimal_client import run_minimal
+from raw_client import run_raw
 
 from flperf.bench import event_loop
 from flperf.bench.run_config import RunConfig
@@ -60,6 +61,18 @@ def measure_minimal(url: str, requests: int, concurrency: int) -> tuple[float, f
     return requests / wall, cpu / requests * 1000
 
 
+def measure_raw(url: str, requests: int, concurrency: int) -> tuple[float, float]:
+    """Requests/s and CPU ms per request of the raw-socket floor (nothing parsed or kept)."""
+
+    async def go() -> None:
+        await run_raw(url + "/v1/chat/completions", "sim-model", TOKENS, requests, concurrency)
+
+    cpu0, t0 = time.process_time(), time.perf_counter()
+    event_loop.run(go())
+    wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+    return requests / wall, cpu / requests * 1000
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=20_000)
@@ -74,12 +87,15 @@ def main() -> None:
         measure_minimal(sim.url, min(n, 2000), c)  # warm both paths and the simulator
         floor_rps, floor_cpu = measure_minimal(sim.url, n, c)
         rps, cpu_ms, complete = measure_engine(sim.url, n, c)
+        raw_rps, raw_cpu = measure_raw(sim.url, n, c)
         streamed = rps * TOKENS
         print(f"{n} requests at concurrency {c}, 64 tokens in 8-token chunks, pinned: {pinned}")
         print(f"  minimal aiohttp client: {floor_rps:8,.0f} req/s   {floor_cpu:.3f} ms CPU/request")
+        print(f"  raw-socket floor:       {raw_rps:8,.0f} req/s   {raw_cpu:.3f} ms CPU/request")
         print(f"  flperf engine:          {rps:8,.0f} req/s   {cpu_ms:.3f} ms CPU/request")
         print(f"  engine streamed tokens: {streamed:10,.0f} tokens/s")
         print(f"  engine / minimal:       {rps / floor_rps:8.2f}   (target >= 0.5)")
+        print(f"  engine / raw floor:     {rps / raw_rps:8.2f}")
         print(f"  requests recorded in full: {complete}/{n}")
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
+from typing import Any
 
 import httpx
 import pytest
@@ -150,3 +152,62 @@ def test_openai_provider_recognises_a_host(demo_host: HostHandle) -> None:
         ModelTarget("openai", DEMO_MODEL_ID, endpoint=demo_host.base_url)
     )
     assert report.ok
+
+
+def test_streamed_request_beyond_the_context_is_a_400_before_any_stream(
+    demo_host: HostHandle,
+) -> None:
+    body = chat(5000, stream=True)
+    response = httpx.post(demo_host.base_url + "/chat/completions", json=body)
+    assert response.status_code == 400
+    assert "context length" in response.json()["error"]["message"]
+
+
+def test_repeated_requests_carry_no_history(demo_host: HostHandle) -> None:
+    body = chat(8, stream=True, stream_options={"include_usage": True})
+    prompt_tokens = []
+    with httpx.Client(base_url=demo_host.base_url) as client:
+        for extra in ({}, {"seed": 3}, {}, {"seed": 3}):
+            with client.stream("POST", "/chat/completions", json={**body, **extra}) as response:
+                usage = json.loads(sse_events(response)[-2])["usage"]
+            prompt_tokens.append(usage["prompt_tokens"])
+    assert len(set(prompt_tokens)) == 1
+
+
+def test_engine_client_times_streams_over_one_kept_alive_connection(
+    demo_host: HostHandle,
+) -> None:
+    from flperf.bench import event_loop
+    from flperf.bench.client import ChatClient, RequestPlan, build_body
+
+    body = build_body(DEMO_MODEL_ID, [{"role": "user", "content": "Hi."}], 32, 0.0, True)
+    plan = RequestPlan(0, "demo", "s", 0, False, 0, body, 32, True)
+
+    async def run() -> list[Any]:
+        async with ChatClient(demo_host.base_url, timeout_s=60, ref_ns=0, pool_size=1) as client:
+            captures = [await client.send(plan, time.perf_counter_ns()) for _ in range(3)]
+            return [client.record(capture) for capture in captures]
+
+    records = event_loop.run(run())
+    assert all(r.ok and r.output_tokens == 32 and r.chunk_count == 32 for r in records)
+    assert all(r.ttft_ms is not None and 0 < r.ttft_ms <= (r.e2e_ms or 0) for r in records)
+
+
+def test_http10_stream_is_not_chunked_and_ends_with_the_connection(
+    demo_host: HostHandle,
+) -> None:
+    payload = json.dumps(chat(4, stream=True)).encode()
+    request = (
+        f"POST /v1/chat/completions HTTP/1.0\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(payload)}\r\n\r\n"
+    ).encode() + payload
+    data = b""
+    with socket.create_connection(("127.0.0.1", demo_host.port), timeout=30) as sock:
+        sock.sendall(request)
+        while chunk := sock.recv(65536):
+            data += chunk
+    head, _, stream = data.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200") and b"transfer-encoding" not in head.lower()
+    events = [e for e in stream.split(b"\n\n") if e]
+    assert events[-1] == b"data: [DONE]"
+    assert sum(b'"content":"' in e and b'"role"' not in e for e in events) == 4

@@ -19,7 +19,9 @@ pytestmark = pytest.mark.foundry
 def engine(foundry: FoundryProvider) -> Iterator[ChatEngine]:
     model: Any = ensure_demo(foundry.runtime)
     model.load()
-    yield ChatEngine(foundry.runtime.sdk, model)
+    engine = ChatEngine(foundry.runtime.sdk, model)
+    yield engine
+    engine.close()  # its idle sessions hold the model
     model.unload()
 
 
@@ -37,11 +39,28 @@ def test_completion_tokens_equal_max_tokens(
         }
     )
     pieces: list[str] = []
-    result = engine.stream(params, pieces.append)
+    result = engine.stream(params, pieces.extend)
     assert result.completion_tokens == max_tokens
     assert result.finish_reason == "length"
     assert len(pieces) == max_tokens  # one visible text piece per token
     assert all(piece and piece.isascii() for piece in pieces)
+
+
+def test_finished_sessions_are_reused_per_set_of_options(engine: ChatEngine) -> None:
+    def body(**extra: object) -> dict[str, object]:
+        return {"messages": [{"role": "user", "content": "hi"}], "max_tokens": 4, **extra}
+
+    engine.close()
+    before = engine.sessions_created
+    usages = []
+    pieces: list[str] = []
+    for extra in ({}, {}, {"seed": 1}, {"seed": 2}, {}):
+        result = engine.stream(parse_chat_request({**body(**extra), "stream": True}), pieces.extend)
+        usages.append(result.prompt_tokens)
+    assert engine.sessions_created - before == 2  # one without a seed, one with
+    assert len(set(usages)) == 1  # no request saw an earlier one's turns
+    engine.complete(parse_chat_request(body()))  # a whole answer needs its own kind
+    assert engine.sessions_created - before == 3
 
 
 def test_same_seed_gives_the_same_text(engine: ChatEngine) -> None:

@@ -1,4 +1,4 @@
-"""Streaming chat-completions client with precise timing (aiohttp, one connection pool per run).
+"""Streaming chat-completions client with precise timing (one connection pool per run).
 
 Between `request_start` and the end of the response the client does the least possible work: take
 the clock, keep the bytes. Parsing, token counting and checks happen after the response ends.
@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from time import perf_counter_ns
 from types import TracebackType
 
-import aiohttp
 import orjson
 
+from flperf import __version__
+from flperf.bench.http1 import ConnectionBroken, ConnectionPool, Exchange, MalformedResponse, Origin
 from flperf.bench.records import ErrorKind, RequestRecord, Status, TokenSource
 from flperf.bench.sse import StreamFacts, parse_completion, parse_stream
 
@@ -108,22 +109,33 @@ class ChatClient:
         self.url = base_url.rstrip("/") + "/chat/completions"
         if not base_url.rstrip("/").endswith("/v1"):
             self.url = base_url.rstrip("/") + "/v1/chat/completions"
+        self._bad_url: str | None = None
+        try:
+            self.origin = Origin.of(self.url)
+        except ValueError as exc:  # every request fails with this, like an unreachable server
+            self._bad_url = str(exc)
+            self.origin = Origin("http", "invalid", 0, "/", "invalid")
         self.timeout_s = timeout_s
         self.ref_ns = ref_ns
         self.tokenizer = tokenizer
         self._pool_size = pool_size
-        self._headers = {"Content-Type": "application/json", "Accept": "text/event-stream"}
+        headers = {
+            "Host": self.origin.host_header,
+            "User-Agent": f"flperf/{__version__}",
+            "Content-Type": "application/json",
+            "Accept": "text/event-stream",
+            "Accept-Encoding": "identity",
+        }
         if api_key:
-            self._headers["Authorization"] = f"Bearer {api_key}"
-        self._session: aiohttp.ClientSession | None = None
+            headers["Authorization"] = f"Bearer {api_key}"
+        head = f"POST {self.origin.target} HTTP/1.1\r\n" + "".join(
+            f"{name}: {value}\r\n" for name, value in headers.items()
+        )
+        self._head = (head + "Content-Length: ").encode("latin-1")
+        self._pool: ConnectionPool | None = None
 
     async def __aenter__(self) -> ChatClient:
-        connector = aiohttp.TCPConnector(limit=self._pool_size, keepalive_timeout=60)
-        self._session = aiohttp.ClientSession(
-            connector=connector,
-            timeout=aiohttp.ClientTimeout(total=None),
-            auto_decompress=False,
-        )
+        self._pool = ConnectionPool(self.origin, self._pool_size)
         return self
 
     async def __aexit__(
@@ -132,45 +144,37 @@ class ChatClient:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
+
+    def request_bytes(self, body: bytes) -> bytes:
+        """The whole HTTP request for a JSON body: what `send` writes in one call."""
+        return b"%b%d\r\n\r\n%b" % (self._head, len(body), body)
 
     async def send(self, plan: RequestPlan, scheduled_ns: int) -> Capture:
         """Send one request and capture its timings and bytes. Never raises for request failures.
 
-        Turning the capture into a record (`record`) is left to the caller, so the parsing of one
-        finished stream never delays the reads of the others still in flight.
+        `request_start` is stamped just before the request is written in one call (a request
+        that opens a connection counts the connect, as a user's would); every read is stamped
+        as it arrives. Turning the capture into a record (`record`) is left to the caller, so
+        the parsing of one finished stream never delays the reads of others still in flight.
         """
-        session = self._session
-        if session is None:
+        pool = self._pool
+        if pool is None:
             raise RuntimeError("ChatClient used outside 'async with'")
-        reads: list[tuple[int, bytes]] = []
-        body = b""
-        status_code = 0
-        is_stream = plan.streamed
+        request = self.request_bytes(plan.body)
+        exchange = Exchange(asyncio.get_running_loop().create_future())
         failure: tuple[Status, ErrorKind, str] | None = None
         wall_start = time.time()
-        start_ns = perf_counter_ns()
-        end_ns = start_ns
+        start_ns = 0
         try:
             async with asyncio.timeout(self.timeout_s):
-                async with session.post(self.url, data=plan.body, headers=self._headers) as resp:
-                    status_code = resp.status
-                    if status_code != 200:
-                        body = await resp.read()
-                        end_ns = perf_counter_ns()
-                    else:
-                        if is_stream and not resp.content_type.endswith("event-stream"):
-                            is_stream = False  # the server ignored `stream: true`
-                        if is_stream:
-                            append = reads.append
-                            async for data in resp.content.iter_any():
-                                append((perf_counter_ns(), data))
-                            end_ns = perf_counter_ns()
-                        else:
-                            body = await resp.read()
-                            end_ns = perf_counter_ns()
+                start_ns = perf_counter_ns()
+                if self._bad_url is not None:
+                    raise ConnectionBroken(f"the endpoint cannot be used: {self._bad_url}")
+                await pool.exchange(request, exchange)
+            end_ns = exchange.end_ns
         except TimeoutError:
             end_ns = perf_counter_ns()
             failure = (
@@ -181,12 +185,24 @@ class ChatClient:
         except asyncio.CancelledError:
             end_ns = perf_counter_ns()
             failure = (Status.CANCELLED, ErrorKind.CANCELLED, "run cancelled")
-        except aiohttp.ClientPayloadError as exc:
+        except MalformedResponse as exc:
             end_ns = perf_counter_ns()
-            failure = (Status.ERROR, ErrorKind.CONNECTION, f"stream broken: {exc}"[:300])
-        except (aiohttp.ClientError, OSError) as exc:
+            failure = (Status.ERROR, ErrorKind.MALFORMED, f"malformed response: {exc}"[:300])
+        except ConnectionBroken as exc:
             end_ns = perf_counter_ns()
-            failure = (Status.ERROR, ErrorKind.CONNECTION, f"{type(exc).__name__}: {exc}"[:300])
+            failure = (Status.ERROR, ErrorKind.CONNECTION, str(exc)[:300])
+        except OSError as exc:
+            end_ns = perf_counter_ns()
+            failure = (
+                Status.ERROR,
+                ErrorKind.CONNECTION,
+                f"cannot connect to {self.origin.host_header}: {type(exc).__name__}: {exc}"[:300],
+            )
+        status_code = exchange.status
+        is_stream = plan.streamed
+        if is_stream and status_code == 200 and "event-stream" not in exchange.content_type:
+            is_stream = False  # the server ignored `stream: true`
+        streamed_ok = is_stream and status_code == 200
         return Capture(
             plan,
             scheduled_ns,
@@ -194,8 +210,8 @@ class ChatClient:
             end_ns,
             wall_start,
             status_code,
-            reads,
-            body,
+            exchange.reads if streamed_ok else [],
+            b"" if streamed_ok else exchange.body,
             is_stream,
             failure,
         )

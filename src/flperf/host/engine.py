@@ -1,16 +1,19 @@
-"""Generation for the host: one new `ChatSession` per request, run in the calling thread.
+"""Generation for the host: one `ChatSession` per request in flight, run in the calling thread.
 
-A session keeps its conversation, so every request gets its own (about half a millisecond);
-two sessions in two threads generate concurrently. Stop strings are not a runtime option, so
-they are found here: text that could still become a stop string is held back, and generation
-is cancelled as soon as one appears.
+A session keeps its conversation, so a request never shares one; two sessions in two threads
+generate concurrently. Creating a session costs a few hundred microseconds that would count in
+every TTFT, so a finished session has its turns undone and waits for the next request that sets
+the same options (options a request leaves unset must not come from an earlier one); a session
+whose turns cannot be undone is closed instead. Stop strings are not a runtime option, so they are
+found here: text that could still become a stop string is held back, and generation is cancelled
+as soon as one appears.
 """
 
 from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +21,9 @@ from flperf.host.chat_params import ChatParams
 
 FINISH_REASONS = {0: "stop", 2: "stop", 3: "length", 4: "tool_calls"}
 """SDK `FinishReason` values to OpenAI's names (1 is ERROR and raises instead)."""
+
+MAX_IDLE_SESSIONS = 64
+"""Sessions kept for reuse; more idle ones are closed."""
 
 
 class GenerationError(RuntimeError):
@@ -110,25 +116,70 @@ class ChatEngine:
             "developer": sdk.MessageRole.DEVELOPER,
             "tool": sdk.MessageRole.TOOL,
         }
+        self._idle: dict[frozenset[str], list[Any]] = {}
+        self._idle_lock = threading.Lock()
+        self.sessions_created = 0
 
     @property
     def loaded(self) -> bool:
         return bool(self.model.is_loaded)
 
-    def _session(self, params: ChatParams) -> Any:
+    def close(self) -> None:
+        """Close the idle sessions (before the model is unloaded)."""
+        with self._idle_lock:
+            idle, self._idle = self._idle, {}
+        for session in (s for sessions in idle.values() for s in sessions):
+            with contextlib.suppress(Exception):
+                session.__exit__(None, None, None)
+
+    @contextlib.contextmanager
+    def _session(self, params: ChatParams, streaming: bool) -> Iterator[Any]:
+        """A session with no history and this request's options; reused afterwards if clean.
+
+        A session with streaming on never answers `process_request`, so the two kinds are kept
+        apart.
+        """
         sdk = self._sdk
-        session = sdk.ChatSession(self.model)
-        search = sdk.SearchOptions(
-            max_output_tokens=params.max_tokens,
-            temperature=params.temperature,
-            top_p=params.top_p,
-            top_k=params.top_k,
-            seed=params.seed,
-            frequency_penalty=params.frequency_penalty,
-            presence_penalty=params.presence_penalty,
-        )
-        session.set_options(sdk.RequestOptions(search=search))
-        return session
+        options = {
+            "max_output_tokens": params.max_tokens,
+            "temperature": params.temperature,
+            "top_p": params.top_p,
+            "top_k": params.top_k,
+            "seed": params.seed,
+            "frequency_penalty": params.frequency_penalty,
+            "presence_penalty": params.presence_penalty,
+        }
+        set_names = (name for name, value in options.items() if value is not None)
+        key = frozenset((*set_names, "streaming" if streaming else "whole"))
+        with self._idle_lock:
+            idle = self._idle.get(key)
+            session = idle.pop() if idle else None
+        if session is None:
+            session = sdk.ChatSession(self.model)
+            session.set_streaming(streaming)
+            self.sessions_created += 1
+        try:
+            session.set_options(sdk.RequestOptions(search=sdk.SearchOptions(**options)))
+            yield session
+        except BaseException:
+            with contextlib.suppress(Exception):
+                session.__exit__(None, None, None)
+            raise
+        self._recycle(session, key)
+
+    def _recycle(self, session: Any, key: frozenset[str]) -> None:
+        try:
+            if turns := session.turn_count:
+                session.undo_turns(turns)
+            clean = session.turn_count == 0
+        except Exception:
+            clean = False
+        with self._idle_lock:
+            if clean and sum(map(len, self._idle.values())) < MAX_IDLE_SESSIONS:
+                self._idle.setdefault(key, []).append(session)
+                return
+        with contextlib.suppress(Exception):
+            session.__exit__(None, None, None)
 
     def _request(self, params: ChatParams) -> Any:
         request = self._sdk.Request()
@@ -140,7 +191,7 @@ class ChatEngine:
         """Generate the whole answer (blocking)."""
         if params.stop:
             pieces: list[str] = []
-            result = self.stream(params, pieces.append, cancel)
+            result = self.stream(params, pieces.extend, cancel)
             return Generation(
                 "".join(pieces),
                 result.finish_reason,
@@ -149,7 +200,7 @@ class ChatEngine:
                 result.cancelled,
             )
         cancel = cancel or Cancel()
-        with self._session(params) as session, self._request(params) as request:
+        with self._session(params, False) as session, self._request(params) as request:
             cancel.attach(request)
             try:
                 with session.process_request(request) as response:
@@ -168,58 +219,117 @@ class ChatEngine:
             text, FINISH_REASONS.get(finish, "stop"), usage.prompt_tokens, usage.completion_tokens
         )
 
+    def start_stream(self, params: ChatParams, cancel: Cancel | None = None) -> LiveStream:
+        """Start a streamed generation now; consume it with `LiveStream.run` (any thread).
+
+        Raises `GenerationError` when the runtime refuses the request.
+        """
+        return LiveStream(self, params, cancel or Cancel())
+
     def stream(
         self,
         params: ChatParams,
-        emit: Callable[[str], None],
+        emit: Emit,
         cancel: Cancel | None = None,
     ) -> Generation:
-        """Generate, calling ``emit(text)`` for each piece as the runtime produces it.
+        """Generate, calling ``emit(pieces)`` as the runtime produces text (see `LiveStream`)."""
+        return self.start_stream(params, cancel).run(emit)
 
-        Returns when generation ends, is cancelled through ``cancel``, or meets a stop string
-        (then the runtime request is cancelled and usage counts the tokens generated so far).
+
+Emit = Callable[[Sequence[str]], None]
+"""Takes pieces of text that were ready together (one piece, unless the consumer fell behind)."""
+
+
+class LiveStream:
+    """A streamed generation that has started; `run` consumes it, once, in any thread.
+
+    Starting and consuming are apart so that a server can start generation as soon as a request
+    is read and hand the waiting to a worker thread while the prompt is processed.
+    """
+
+    def __init__(self, engine: ChatEngine, params: ChatParams, cancel: Cancel) -> None:
+        self._cancel = cancel
+        self._finder = StopFinder(params.stop) if params.stop else None
+        self._failure = engine._sdk.FoundryLocalException
+        self._resources = contextlib.ExitStack()
+        try:
+            session = self._resources.enter_context(engine._session(params, True))
+            request = self._resources.enter_context(engine._request(params))
+            finder = self._finder
+            self._prompt_tokens = session.preflight_request(request).prompt_tokens if finder else 0
+            cancel.attach(request)
+            self._resources.callback(cancel.detach)
+            self._stream = self._resources.enter_context(session.process_streaming_request(request))
+        except self._failure as exc:
+            self._resources.close()
+            raise GenerationError(str(exc)) from exc
+        except BaseException:
+            self._resources.close()
+            raise
+
+    def close(self) -> None:
+        """Release the generation without consuming it (cancels it)."""
+        self._cancel.set()
+        self._resources.close()
+
+    def run(self, emit: Emit) -> Generation:
+        """Call ``emit(pieces)`` as text comes; return when generation ends, is cancelled through
+        the `Cancel`, or meets a stop string (then usage counts the tokens generated so far).
+
+        Pieces already waiting behind one another go to `emit` together, so a consumer that fell
+        behind catches up in one write instead of one per piece.
         """
-        cancel = cancel or Cancel()
-        finder = StopFinder(params.stop) if params.stop else None
+        cancel, finder, stream = self._cancel, self._finder, self._stream
+        waiting = _backlog(stream)
         pieces = 0
         stopped = False
-        with self._session(params) as session, self._request(params) as request:
-            session.set_streaming(True)
-            prompt_tokens = session.preflight_request(request).prompt_tokens if finder else 0
-            cancel.attach(request)
-            try:
-                with session.process_streaming_request(request) as stream:
-                    for item in stream:
-                        text = getattr(item, "text", None)
-                        if text is None:
-                            continue
-                        pieces += 1
-                        if finder is not None:
-                            text, stopped = finder.feed(text)
-                        if text:
-                            emit(text)
-                        if stopped or cancel.is_set():
-                            break
-                    if not stopped and not cancel.is_set():
-                        with stream.final_response as final:
-                            usage = final.get_usage()
-                            finish = int(final.finish_reason)
-                        if finder is not None and (rest := finder.flush()):
-                            emit(rest)
-                        if finish == 1:
-                            raise GenerationError("the runtime reported an error")
-                        return Generation(
-                            "",
-                            FINISH_REASONS.get(finish, "stop"),
-                            usage.prompt_tokens,
-                            usage.completion_tokens,
-                        )
-            except self._sdk.FoundryLocalException as exc:
-                if not (stopped or cancel.is_set()):
-                    raise GenerationError(str(exc)) from exc
-            finally:
-                cancel.detach()
-        return Generation("", "stop", prompt_tokens, pieces, cancelled=not stopped)
+        batch: list[str] = []
+        try:
+            with self._resources:
+                for item in stream:
+                    text = getattr(item, "text", None)
+                    if text is None:
+                        continue
+                    pieces += 1
+                    if finder is not None:
+                        text, stopped = finder.feed(text)
+                    if text:
+                        batch.append(text)
+                    if stopped or cancel.is_set():
+                        break
+                    if batch and not waiting():
+                        emit(batch)
+                        batch = []
+                if batch:
+                    emit(batch)
+                    batch = []
+                if not stopped and not cancel.is_set():
+                    with stream.final_response as final:
+                        usage = final.get_usage()
+                        finish = int(final.finish_reason)
+                    if finder is not None and (rest := finder.flush()):
+                        emit([rest])
+                    if finish == 1:
+                        raise GenerationError("the runtime reported an error")
+                    return Generation(
+                        "",
+                        FINISH_REASONS.get(finish, "stop"),
+                        usage.prompt_tokens,
+                        usage.completion_tokens,
+                    )
+        except self._failure as exc:
+            if not (stopped or cancel.is_set()):
+                raise GenerationError(str(exc)) from exc
+        return Generation("", "stop", self._prompt_tokens, pieces, cancelled=not stopped)
+
+
+def _backlog(stream: Any) -> Callable[[], int]:
+    """How many items wait in the SDK's hand-off queue (0 when that is not visible).
+
+    `StreamingResponse._queue` is not public API: without it every piece is emitted alone.
+    """
+    qsize = getattr(getattr(stream, "_queue", None), "qsize", None)
+    return qsize if callable(qsize) else (lambda: 0)
 
 
 def _texts(response: Any) -> list[str]:

@@ -169,19 +169,12 @@ async def serve(
     sock: socket.socket, runtime: Any, model: Any, parent_pid: int | None = None
 ) -> None:
     """Serve until SIGTERM/SIGINT (SIGBREAK on Windows); print the readiness line once listening."""
-    from aiohttp import web
-
     from flperf.bench.event_loop import install_interrupt, stop_signals
     from flperf.host.engine import ChatEngine
-    from flperf.host.server import HostApp
+    from flperf.host.server import HostApp, serve_on
 
     host_app = HostApp(ChatEngine(runtime.sdk, model), alias=model.alias)
-    runner = web.AppRunner(
-        host_app.build(), access_log=None, shutdown_timeout=2.0, handle_signals=False
-    )
-    await runner.setup()
-    site = web.SockSite(runner, sock)
-    await site.start()
+    server = await serve_on(sock, host_app)
     port = sock.getsockname()[1]
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -196,8 +189,11 @@ async def serve(
         watcher.cancel()
     log.info("stopping: cancelling %d request(s) in flight", len(host_app.in_flight))
     host_app.cancel_all()
-    await runner.cleanup()
-    host_app.pool.shutdown(wait=True, cancel_futures=True)
+    server.close()
+    host_app.close_connections()
+    await server.wait_closed()
+    await asyncio.to_thread(host_app.pool.shutdown, wait=True, cancel_futures=True)
+    host_app.engine.close()
 
 
 def main(argv: list[str] | None = None) -> int:

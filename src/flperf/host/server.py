@@ -1,100 +1,47 @@
-"""The host's HTTP side: OpenAI-compatible routes over one `ChatEngine` (aiohttp).
+"""The host's routes: OpenAI-compatible chat completions, models and health over one `ChatEngine`.
 
-Each request runs in its own worker thread. Until the response headers are out, streamed text
-crosses to the event loop (one wake-up per batch); after that the worker writes each piece to
-the socket itself (`flperf.host.direct_stream`). A client that goes away cancels generation.
+The event loop (`flperf.host.connection`) parses each request and answers the short ones. A
+chat completion runs in a worker thread; a streamed one is written to the socket by that thread
+from the response head to the last chunk (`flperf.host.direct_stream`), so no token waits for
+the loop. A client that goes away cancels generation.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
+import socket
 import time
 import uuid
-from collections import deque
+import weakref
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, ParamSpec
 
 import orjson
-from aiohttp import web
 
 from flperf.host.chat_params import BadRequest, ChatParams, parse_chat_request
-from flperf.host.direct_stream import DirectSink
-from flperf.host.engine import Cancel, ChatEngine, Generation, GenerationError
+from flperf.host.connection import (
+    SERVER_NAME,
+    HostConnection,
+    HttpRequest,
+    json_response,
+    response_head,
+)
+from flperf.host.direct_stream import DirectStream
+from flperf.host.engine import Cancel, ChatEngine, Generation, GenerationError, LiveStream
 from flperf.host.openai_wire import DONE_EVENT, ChunkEncoder, completion_body, error_body
 
 log = logging.getLogger("flperf.host")
 
-SERVER_NAME = "flperf-host"
 MAX_WORKERS = 512
-
-
-def _json(payload: Any, status: int = 200) -> web.Response:
-    return web.Response(body=orjson.dumps(payload), status=status, content_type="application/json")
-
-
-def _error(
-    status: int, message: str, kind: str = "invalid_request_error", param: str | None = None
-) -> web.Response:
-    return _json(error_body(message, kind, param), status)
-
-
-class _End:
-    """Last item a worker puts on a stream queue: the generation or its error."""
-
-    __slots__ = ("error", "result")
-
-    def __init__(self, result: Generation | None, error: BaseException | None) -> None:
-        self.result = result
-        self.error = error
-
-
-class _Mailbox:
-    """Pieces handed from a worker thread to the event loop, with one wake-up per batch.
-
-    The worker appends and schedules a wake-up only when none is pending, so a loop that falls
-    behind takes everything waiting at once instead of waking once per token.
-    """
-
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
-        self._items: deque[str | _End] = deque()
-        self._ready = asyncio.Event()
-        self._wake_pending = False
-
-    def put(self, item: str | _End) -> None:
-        """Called from the worker thread."""
-        self._items.append(item)
-        if not self._wake_pending:
-            self._wake_pending = True
-            self._loop.call_soon_threadsafe(self._wake)
-
-    def _wake(self) -> None:
-        self._wake_pending = False
-        self._ready.set()
-
-    def drain_texts(self) -> list[str]:
-        """The text waiting now (up to the end marker), without waiting."""
-        texts: list[str] = []
-        while self._items and isinstance(head := self._items[0], str):
-            self._items.popleft()
-            texts.append(head)
-        return texts
-
-    async def take(self) -> list[str | _End]:
-        """Everything waiting, at least one item."""
-        while not self._items:
-            self._ready.clear()
-            await self._ready.wait()
-        taken = []
-        while self._items:
-            taken.append(self._items.popleft())
-        return taken
+P = ParamSpec("P")
 
 
 class HostApp:
-    """Routes and in-flight bookkeeping of one host."""
+    """Routes and in-flight bookkeeping of one host; call it with each request."""
 
     def __init__(self, engine: ChatEngine, alias: str | None = None) -> None:
         self.engine = engine
@@ -103,20 +50,49 @@ class HostApp:
         self.pool = ThreadPoolExecutor(max_workers=MAX_WORKERS, thread_name_prefix="generate")
         self.in_flight: set[Cancel] = set()
         self.served = 0
+        self.connections: weakref.WeakSet[HostConnection] = weakref.WeakSet()
 
-    def build(self) -> web.Application:
-        app = web.Application(client_max_size=16 * 1024 * 1024)
-        app.router.add_post("/v1/chat/completions", self.chat_completions)
-        app.router.add_get("/v1/models", self.models)
-        app.router.add_get("/v1/models/{model_id:.+}", self.model)
-        app.router.add_get("/health", self.health)
-        return app
+    def protocol(self) -> HostConnection:
+        """A protocol for one new connection (the `loop.create_server` factory)."""
+        conn = HostConnection(self)
+        self.connections.add(conn)
+        return conn
 
     def cancel_all(self) -> None:
         for cancel in list(self.in_flight):
             cancel.set()
 
-    def _model_card(self) -> dict[str, Any]:
+    def close_connections(self) -> None:
+        for conn in list(self.connections):
+            conn.close()
+
+    def __call__(self, request: HttpRequest, connection: HostConnection) -> None:
+        conn, keep = connection, request.keep_alive
+        path, method = request.path, request.method
+        if path == "/v1/chat/completions":
+            if method != "POST":
+                conn.reply(_error(405, "use POST", keep), keep)
+                return
+            self._chat(request, conn)
+        elif path == "/v1/models" or path.startswith("/v1/models/"):
+            if method != "GET":
+                conn.reply(_error(405, "use GET", keep), keep)
+            elif path == "/v1/models":
+                models = {"object": "list", "data": [self._card()]}
+                conn.reply(json_response(200, models, keep), keep)
+            elif (model_id := path[len("/v1/models/") :]) in self.names:
+                conn.reply(json_response(200, self._card(), keep), keep)
+            else:
+                conn.reply(_error(404, f"model {model_id!r} is not served here", keep), keep)
+        elif path == "/health":
+            if method != "GET":
+                conn.reply(_error(405, "use GET", keep), keep)
+                return
+            self._submit(conn, self._health, conn, keep)
+        else:
+            conn.reply(_error(404, f"no route {path}", keep), keep)
+
+    def _card(self) -> dict[str, Any]:
         return {
             "id": self.engine.model_id,
             "object": "model",
@@ -124,153 +100,220 @@ class HostApp:
             "owned_by": SERVER_NAME,
         }
 
-    async def models(self, _: web.Request) -> web.Response:
-        return _json({"object": "list", "data": [self._model_card()]})
-
-    async def model(self, request: web.Request) -> web.Response:
-        if request.match_info["model_id"] not in self.names:
-            return _error(404, f"model {request.match_info['model_id']!r} is not served here")
-        return _json(self._model_card())
-
-    async def health(self, _: web.Request) -> web.Response:
-        loop = asyncio.get_running_loop()
-        loaded = await loop.run_in_executor(self.pool, lambda: self.engine.loaded)
-        return _json(
-            {
-                "status": "ok" if loaded else "model not loaded",
-                "server": SERVER_NAME,
-                "model": self.engine.model_id,
-                "loaded": loaded,
-                "pid": os.getpid(),
-                "in_flight": len(self.in_flight),
-                "served": self.served,
-                "uptime_s": round(time.time() - self.started, 3),
-            },
-            200 if loaded else 503,
-        )
-
-    async def chat_completions(self, request: web.Request) -> web.StreamResponse:
+    def _health(self, conn: HostConnection, keep: bool) -> None:
         try:
-            params = parse_chat_request(orjson.loads(await request.read()))
+            loaded = self.engine.loaded  # a runtime call: kept off the event loop
+        except Exception as exc:
+            _answer(conn, _error(500, f"cannot ask the runtime: {exc}", keep), keep)
+            return
+        payload = {
+            "status": "ok" if loaded else "model not loaded",
+            "server": SERVER_NAME,
+            "model": self.engine.model_id,
+            "loaded": loaded,
+            "pid": os.getpid(),
+            "in_flight": len(self.in_flight),
+            "served": self.served,
+            "uptime_s": round(time.time() - self.started, 3),
+        }
+        _answer(conn, json_response(200 if loaded else 503, payload, keep), keep)
+
+    def _chat(self, request: HttpRequest, conn: HostConnection) -> None:
+        keep = request.keep_alive
+        try:
+            params = parse_chat_request(orjson.loads(request.body))
         except orjson.JSONDecodeError as exc:
-            return _error(400, f"the request body is not valid JSON: {exc}")
+            conn.reply(_error(400, f"the request body is not valid JSON: {exc}", keep), keep)
+            return
         except BadRequest as exc:
-            return _error(400, str(exc), param=exc.param)
+            conn.reply(_error(400, str(exc), keep, exc.param), keep)
+            return
         if params.model is not None and params.model not in self.names:
-            return _error(
-                404,
+            message = (
                 f"model {params.model!r} is not served here; this host serves "
-                f"{self.engine.model_id}",
-                param="model",
+                f"{self.engine.model_id}"
             )
+            conn.reply(_error(404, message, keep, "model"), keep)
+            return
         cancel = Cancel()
         self.in_flight.add(cancel)
         self.served += 1
+        conn.on_lost(cancel.set)
+        if not params.stream:
+            if not self._submit(conn, self._complete, params, request, conn, cancel):
+                self._finished(cancel)
+            return
         try:
-            if params.stream:
-                return await self._stream(request, params, cancel)
-            return await self._complete(params, cancel)
-        finally:
-            cancel.set()  # no-op when finished; stops a generation whose client went away
-            self.in_flight.discard(cancel)
+            # Started here, so the prompt is being processed while a worker thread wakes up.
+            live = self.engine.start_stream(params, cancel)
+        except Exception as exc:
+            self._finished(cancel)
+            status = 400 if isinstance(exc, GenerationError) else 500
+            if status == 500:
+                log.exception("starting generation failed")
+            conn.reply(_error(status, str(exc), keep), keep)
+            return
+        sock = conn.direct_socket()
+        if sock is not None:
+            submitted = self._submit(conn, self._stream, live, params, request, conn, cancel, sock)
+        else:
+            submitted = self._submit(conn, self._complete, params, request, conn, cancel, live)
+        if not submitted:
+            live.close()
+            self._finished(cancel)
+            if sock is not None:
+                sock.close()
 
-    async def _complete(self, params: ChatParams, cancel: Cancel) -> web.Response:
-        loop = asyncio.get_running_loop()
+    def _submit(
+        self, conn: HostConnection, work: Callable[P, None], *args: P.args, **kwargs: P.kwargs
+    ) -> bool:
+        """Run `work(*args)` on a worker thread; a host that is stopping answers 503."""
         try:
-            result = await loop.run_in_executor(self.pool, self.engine.complete, params, cancel)
+            self.pool.submit(work, *args, **kwargs)
+        except RuntimeError:  # the pool is shut down
+            conn.reply(_error(503, "the host is stopping", False), False)
+            return False
+        return True
+
+    def _finished(self, cancel: Cancel) -> None:
+        cancel.set()  # no-op when finished; stops a generation whose client went away
+        self.in_flight.discard(cancel)
+
+    def _complete(
+        self,
+        params: ChatParams,
+        request: HttpRequest,
+        conn: HostConnection,
+        cancel: Cancel,
+        live: LiveStream | None = None,
+    ) -> None:
+        """Worker thread: a whole answer, or (a stream that could not go direct) all events."""
+        keep = request.keep_alive
+        completion_id = f"chatcmpl-{uuid.uuid4().hex}"
+        try:
+            if live is not None:
+                response = self._buffered_stream(live, params, completion_id, keep)
+            else:
+                result = self.engine.complete(params, cancel)
+                body = completion_body(
+                    completion_id,
+                    int(time.time()),
+                    self.engine.model_id,
+                    result.text,
+                    result.finish_reason,
+                    result.prompt_tokens,
+                    result.completion_tokens,
+                )
+                headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+                response = response_head(200, headers, keep) + body
         except GenerationError as exc:
-            return _error(400, str(exc))
-        completion_id = f"chatcmpl-{uuid.uuid4().hex}"
-        body = completion_body(
-            completion_id,
-            int(time.time()),
-            self.engine.model_id,
-            result.text,
-            result.finish_reason,
-            result.prompt_tokens,
-            result.completion_tokens,
-        )
-        return web.Response(body=body, content_type="application/json")
+            response = _error(400, str(exc), keep)
+        except Exception as exc:
+            log.exception("generation failed")
+            response = _error(500, f"{type(exc).__name__}: {exc}", keep)
+        finally:
+            self._finished(cancel)
+        _answer(conn, response, keep)
 
-    async def _stream(
-        self, request: web.Request, params: ChatParams, cancel: Cancel
-    ) -> web.StreamResponse:
-        mailbox = _Mailbox(asyncio.get_running_loop())
-        completion_id = f"chatcmpl-{uuid.uuid4().hex}"
+    def _buffered_stream(
+        self, live: LiveStream, params: ChatParams, completion_id: str, keep: bool
+    ) -> bytes:
+        """All events in one body: only when earlier bytes were still queued on the connection."""
         encoder = ChunkEncoder(completion_id, int(time.time()), self.engine.model_id)
-        sink = DirectSink(encoder.content, mailbox.put, cancel)
-
-        def work() -> None:
-            try:
-                end = _End(self.engine.stream(params, sink.emit, cancel), None)
-            except BaseException as exc:  # handed to the event loop, which reports it
-                end = _End(None, exc)
-            mailbox.put(end)
-
-        asyncio.get_running_loop().run_in_executor(self.pool, work)
-        batch = await mailbox.take()
-        first = batch[0]
-        if isinstance(first, _End) and first.error is not None:
-            status = 400 if isinstance(first.error, GenerationError) else 500
-            return _error(status, str(first.error))
-        response = web.StreamResponse(
-            headers={
-                "Content-Type": "text/event-stream",
-                "Cache-Control": "no-cache",
-                "X-Request-Id": completion_id,
-            }
-        )
-        if request.version >= (1, 1):
-            response.enable_chunked_encoding()  # explicit: direct writes frame their own chunks
-        await response.prepare(request)
         events = [encoder.role()]
-        sent = 0
-        direct = False
+        result = live.run(lambda texts: events.extend(map(encoder.content, texts)))
+        events += _ending(encoder, result, None, params.include_usage)
+        body = b"".join(events)
+        headers = [("Content-Type", "text/event-stream"), ("Content-Length", str(len(body)))]
+        return response_head(200, headers, keep) + body
+
+    def _stream(
+        self,
+        live: LiveStream,
+        params: ChatParams,
+        request: HttpRequest,
+        conn: HostConnection,
+        cancel: Cancel,
+        sock: socket.socket,
+    ) -> None:
+        """Worker thread: generate and write the whole streamed response on `sock`."""
+        chunked = request.http11  # HTTP/1.0: the body ends when the connection closes
+        keep = request.keep_alive and chunked
+        reply: bytes | None = None  # an HTTP error for the loop to write instead
         try:
-            while True:
-                ended = False
-                for item in batch:
-                    if isinstance(item, _End):
-                        if sink.broken:
-                            raise ConnectionResetError("the client went away")
-                        events.extend(self._ending(encoder, item, params.include_usage))
-                        ended = True
-                    else:
-                        sent += 1
-                        events.append(encoder.content(item))
-                await response.write(b"".join(events))
-                if ended:
-                    break
-                events.clear()
-                if not direct and (fd := _idle_socket_fd(request)) is not None:
-                    sink.go_direct(fd, response.chunked, mailbox.drain_texts)
-                    direct = True
-                batch = await mailbox.take()
-        except (ConnectionError, asyncio.CancelledError):
-            cancel.set()
-            log.info(
-                "client went away after %d streamed piece(s); generation cancelled",
-                sent + sink.sent,
-            )
-            raise
-        await response.write_eof()
-        return response
+            completion_id = f"chatcmpl-{uuid.uuid4().hex}"
+            encoder = ChunkEncoder(completion_id, int(time.time()), self.engine.model_id)
+            headers = [
+                ("Content-Type", "text/event-stream"),
+                ("Cache-Control", "no-cache"),
+                ("X-Request-Id", completion_id),
+            ]
+            if chunked:
+                headers.append(("Transfer-Encoding", "chunked"))
+            head = response_head(200, headers, keep)
+            out = DirectStream(sock, head, encoder.role(), encoder.content, chunked, cancel)
+            result: Generation | None = None
+            error: BaseException | None = None
+            try:
+                result = live.run(out.emit)
+            except GenerationError as exc:
+                error = exc
+            except Exception as exc:
+                log.exception("generation failed")
+                error = exc
+            if cancel.is_set() and (out.broken or result is None or result.cancelled):
+                log.info(
+                    "client went away after %d streamed piece(s); generation cancelled", out.sent
+                )
+                keep = False
+            elif error is not None and not out.started:  # nothing sent: a proper HTTP error
+                status = 400 if isinstance(error, GenerationError) else 500
+                reply = _error(status, str(error), keep)
+            elif not out.end(_ending(encoder, result, error, params.include_usage)):
+                keep = False
+        except Exception:
+            log.exception("streaming a response failed")
+            keep = False
+        finally:
+            sock.close()
+            self._finished(cancel)
+        if reply is not None:
+            _answer(conn, reply, keep)
+        else:
+            _done(conn, keep)
 
-    @staticmethod
-    def _ending(encoder: ChunkEncoder, end: _End, include_usage: bool) -> list[bytes]:
-        if end.error is not None or end.result is None:
-            return [encoder.error(str(end.error)), DONE_EVENT]
-        events = [encoder.finish(end.result.finish_reason)]
-        if include_usage:
-            events.append(encoder.usage(end.result.prompt_tokens, end.result.completion_tokens))
-        events.append(DONE_EVENT)
-        return events
+
+def _ending(
+    encoder: ChunkEncoder,
+    result: Generation | None,
+    error: BaseException | None,
+    include_usage: bool,
+) -> list[bytes]:
+    if error is not None or result is None:
+        return [encoder.error(str(error)), DONE_EVENT]
+    events = [encoder.finish(result.finish_reason)]
+    if include_usage:
+        events.append(encoder.usage(result.prompt_tokens, result.completion_tokens))
+    events.append(DONE_EVENT)
+    return events
 
 
-def _idle_socket_fd(request: web.Request) -> int | None:
-    """The connection's socket when asyncio has nothing buffered for it (else None)."""
-    transport = request.transport
-    if transport is None or transport.get_write_buffer_size() != 0:
-        return None
-    sock = transport.get_extra_info("socket")
-    return None if sock is None else int(sock.fileno())
+def _answer(conn: HostConnection, response: bytes, keep: bool) -> None:
+    """From a worker thread: write `response` on the loop and free the connection."""
+    with contextlib.suppress(RuntimeError):  # the loop is gone: the host is stopping
+        conn.loop.call_soon_threadsafe(conn.reply, response, keep)
+
+
+def _done(conn: HostConnection, keep: bool) -> None:
+    """From a worker thread: a response written directly is complete."""
+    with contextlib.suppress(RuntimeError):
+        conn.loop.call_soon_threadsafe(conn.done, keep)
+
+
+def _error(status: int, message: str, keep_alive: bool, param: str | None = None) -> bytes:
+    return json_response(status, error_body(message, param=param), keep_alive)
+
+
+async def serve_on(sock: socket.socket, app: HostApp) -> asyncio.Server:
+    """Start serving `app` on a bound, listening socket."""
+    return await asyncio.get_running_loop().create_server(app.protocol, sock=sock)
