@@ -15,7 +15,13 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from flperf import __version__
-from flperf.api import routes_benchmarks, routes_metrics, routes_models, routes_system
+from flperf.api import (
+    routes_benchmarks,
+    routes_metrics,
+    routes_models,
+    routes_sweeps,
+    routes_system,
+)
 from flperf.api.errors import install_error_handlers
 from flperf.api.limits import LOCAL_ORIGINS, BodySizeLimit
 from flperf.service import Services, Settings, open_services
@@ -53,6 +59,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     install_error_handlers(app)
     for module in (routes_models, routes_benchmarks, routes_system, routes_metrics):
         app.include_router(module.router, prefix=API_PREFIX)
+    app.include_router(routes_sweeps.router, prefix=API_PREFIX)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(
         CORSMiddleware,

@@ -23,6 +23,7 @@ from flperf.service.models import ModelService
 from flperf.service.providers import ProviderSet
 from flperf.service.runs import RunService
 from flperf.service.settings import Settings
+from flperf.service.sweeps import SweepService
 from flperf.service.system import SystemService
 from flperf.store import Database
 
@@ -37,6 +38,7 @@ __all__ = [
     "ServiceError",
     "Services",
     "Settings",
+    "SweepService",
     "SystemService",
     "UnavailableError",
     "open_services",
@@ -54,6 +56,7 @@ class Services:
     models: ModelService
     runs: RunService
     system: SystemService
+    sweeps: SweepService
     _stop: threading.Event = field(default_factory=threading.Event)
     _watcher: threading.Thread | None = None
 
@@ -61,6 +64,7 @@ class Services:
         """Recover from a previous server's death, then start the run worker and host watcher."""
         self.models.recover_on_start()
         self.runs.recover_on_start()
+        self.sweeps.recover_on_start()
         if self.settings.background:
             self.runs.start_worker()
             self._watcher = threading.Thread(
@@ -78,6 +82,7 @@ class Services:
     def close(self) -> None:
         """Clean shutdown: cancel runs (never `interrupted`), stop hosts, close the database."""
         self._stop.set()
+        self.sweeps.close()
         self.runs.close()
         if self._watcher is not None:
             self._watcher.join(5.0)
@@ -94,4 +99,5 @@ def open_services(settings: Settings) -> Services:
     models = ModelService(db, providers, logbook, settings.host_start_timeout_s)
     runs = RunService(db, models, logbook, settings.max_queued_runs)
     system = SystemService(db, providers, runs)
-    return Services(settings, db, logbook, providers, models, runs, system)
+    sweeps = SweepService(db, runs, logbook)
+    return Services(settings, db, logbook, providers, models, runs, system, sweeps)

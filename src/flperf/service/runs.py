@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import builtins
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -135,8 +135,11 @@ class RunService:
         model_ids: Sequence[str],
         suite_name: str,
         config: RunConfig | Mapping[str, Any] | None = None,
+        *,
+        sweep_id: str | None = None,
     ) -> str:
-        """Validate and queue a run; returns its id. Raises `InvalidInputError` naming the field."""
+        """Validate and queue a run (a point of `sweep_id` when given); returns its id. Raises
+        `InvalidInputError` naming the field."""
         if self._worker.closing:
             raise UnavailableError("the server is shutting down")
         run_config = parse_config(config)
@@ -191,6 +194,7 @@ class RunService:
                     status=RunState.QUEUED,
                     requests_total=per_model * len(ids),
                     requests_done=0,
+                    sweep_id=sweep_id,
                     created_at=now,
                 )
             )
@@ -433,6 +437,10 @@ class RunService:
                         "warning",
                         f"Interrupted: {error}; {kept} request records kept",
                     )
+
+    def on_run_finished(self, hook: Callable[[str], None]) -> None:
+        """Call `hook(run_id)` on the run queue's thread each time it is done with a run."""
+        self._worker.on_finished.append(hook)
 
     def start_worker(self) -> None:
         """Start the thread that has queued runs measured."""
