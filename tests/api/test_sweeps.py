@@ -86,6 +86,11 @@ def test_each_point_is_a_run_of_the_sweep_and_the_findings_come_with_it(
     assert exported.status_code == 200 and exported.json()["run"]["sweep_id"] == sweep_id
     runs = server.get("/benchmarks/runs", params={"limit": 1000}).json()["runs"]
     assert len([r for r in runs if r["sweep_id"] == sweep_id]) == 3
+    summary = server.get(f"/benchmarks/sweeps/{sweep_id}/export/md")
+    assert summary.status_code == 200 and summary.headers["content-type"].startswith(
+        "text/markdown"
+    )
+    assert "- **capacity under SLO:** concurrency 1" in summary.text
     listed = server.get("/benchmarks/sweeps").json()
     assert sweep_id in [s["sweep"]["id"] for s in listed["sweeps"]] and listed["total"] >= 1
     pareto = server.get("/benchmarks/sweeps/pareto", params={"sweeps": sweep_id}).json()

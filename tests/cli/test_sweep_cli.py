@@ -60,9 +60,13 @@ def test_a_rate_sweep_prints_its_points_and_writes_every_run_with_the_sweep(
             "e2e_p95_ms=5000",
             "--json",
             str(out),
+            "--markdown",
+            str(tmp_path / "sweep.md"),
         )
     assert done.returncode == 0, done.stderr
     assert "sim-model: rate sweep" in done.stdout
+    summary = (tmp_path / "sweep.md").read_text()
+    assert "| rate | tokens/s |" in summary and "- **stopped:** reached the highest load" in summary
     assert "capacity under SLO: at least rate 40 (no load measured missed)" in done.stdout
     assert "stopped: reached the highest load (40)" in done.stdout
     doc = json.loads(out.read_text())

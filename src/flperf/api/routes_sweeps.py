@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from flperf.api.deps import Offset, ServicesDep
@@ -16,6 +17,7 @@ from flperf.api.schemas import CONFLICT, ERRORS, UNAVAILABLE, Success
 from flperf.bench.run_config import RunConfig
 from flperf.bench.sweep import SweepSettings
 from flperf.bench.sweep_document import ParetoPoint, SweepDocument
+from flperf.report.sweep_markdown import MEDIA_TYPE, render_sweep_markdown
 
 router = APIRouter(prefix="/benchmarks/sweeps", tags=["sweeps"], responses=ERRORS)
 
@@ -88,6 +90,22 @@ def get_sweep(sweep_id: str, services: ServicesDep) -> SweepDocument:
     """A sweep: each model's points (with their run ids), knee, capacity under SLO, why it
     stopped, and the Pareto front across its models."""
     return services.sweeps.get(sweep_id)
+
+
+@router.get(
+    "/{sweep_id}/export/md",
+    response_class=Response,
+    responses={200: {"content": {"text/markdown": {}}, "description": "Markdown file"}},
+)
+def export_markdown(sweep_id: str, services: ServicesDep) -> Response:
+    """A Markdown summary: each model's points, knee and capacity under SLO, the Pareto
+    front (the same text as `flperf sweep --markdown`)."""
+    text = render_sweep_markdown(services.sweeps.get(sweep_id))
+    return Response(
+        text.encode("utf-8"),
+        media_type=MEDIA_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="{sweep_id}.md"'},
+    )
 
 
 @router.post("/{sweep_id}/cancel", response_model=SweepDocument, responses=CONFLICT)

@@ -28,6 +28,7 @@ from flperf.cli.bench_cmd import _check_endpoint, _config, _pick_suite
 from flperf.cli.errors import EXIT_BAD_INPUT, EXIT_CANCELLED, fail
 from flperf.cli.serving import FoundryServing, endpoint_serving
 from flperf.cli.tables import results_console
+from flperf.report.sweep_markdown import render_sweep_markdown, sweep_findings
 
 _OPTION_OF_SETTING = {
     "min_gain_pct": "min-gain",
@@ -152,6 +153,9 @@ def sweep(
         Path | None,
         typer.Option("--json", help="Write the sweep document (every point's run) here"),
     ] = None,
+    markdown_path: Annotated[
+        Path | None, typer.Option("--markdown", help="Write a Markdown summary of the sweep here")
+    ] = None,
     quiet: Annotated[bool, typer.Option(help="No progress bar")] = False,
 ) -> None:
     """Measure each model at increasing load; print its points, knee and capacity under SLO."""
@@ -228,6 +232,11 @@ def sweep(
         results_console().print(
             f"wrote the sweep document ({len(document.runs)} runs) to {json_path}"
         )
+    if markdown_path is not None:
+        try:
+            markdown_path.write_text(render_sweep_markdown(document), encoding="utf-8")
+        except OSError as exc:
+            fail(f"--markdown: cannot write {markdown_path} ({exc.strerror or exc})")
     status = document.sweep.status
     if status is RunState.FAILED:
         fail(document.sweep.error or "the sweep failed", code=EXIT_BAD_INPUT)
@@ -271,33 +280,14 @@ def points_table(model: ModelSweep, axis: str) -> Table:
     return table
 
 
-def findings(model: ModelSweep, axis: str) -> list[str]:
-    """The knee, the capacity under SLO and why the sweep stopped, one line each."""
-    analysis = model.analysis
-    if analysis.knee is not None:
-        knee = f"{axis} {load_text(analysis.knee)} ({_ms(analysis.knee_tps)} tokens/s)"
-    else:
-        knee = "not reached (throughput still grew at every step)"
-    if analysis.capacity is None:
-        capacity = "none: the lowest load measured already missed an objective"
-    elif analysis.capacity_bounded:
-        capacity = f"{axis} {load_text(analysis.capacity)}"
-    else:
-        capacity = f"at least {axis} {load_text(analysis.capacity)} (no load measured missed)"
-    lines = [f"knee: {knee}", f"capacity under SLO: {capacity}"]
-    if model.stop_reason:
-        lines.append(f"stopped: {model.stop_reason}")
-    return lines
-
-
 def print_sweep(document: SweepDocument) -> None:
     """Each model's points table and findings, then the Pareto-optimal points across models."""
     console = results_console()
     axis = document.sweep.settings.axis
     for model in document.models:
         console.print(points_table(model, axis))
-        for line in findings(model, axis):
-            console.print(line)
+        for name, text in sweep_findings(model, axis):
+            console.print(f"{name}: {text}")
     if len(document.models) > 1:
         best = [p for p in document.pareto if p.optimal]
         console.print("Pareto-optimal points (tokens/s vs TTFT p95):")

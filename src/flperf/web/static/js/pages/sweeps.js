@@ -247,6 +247,8 @@ async function renderFollow(doc) {
     ]),
     now,
     h("div", { class: "form-actions" },
+      h("a", { class: "button", href: `/api/benchmarks/sweeps/${encodeURIComponent(s.id)}/export/md`,
+        text: "Markdown summary" }),
       ACTIVE.has(s.status)
         ? h("button", { class: "button danger", type: "button", id: "sweep-cancel", text: "Cancel sweep",
           on: { click: (e) => busy(e.currentTarget, () => cancel(s.id)) } })
