@@ -52,10 +52,13 @@ def target(
     add_result(services.db, run_id, result(model_id=model.id))
     with services.db.write() as session:
         insert_records(session, run_id, [make_record(index=i, model=model.id) for i in range(5)])
+    sweep_id, _ = services.sweeps.start_sweep(
+        [model.id], "default", {"iterations": 1}, {"mode": "list", "loads": [1]}
+    )
     app = create_app(config, services)
     yield Target(
         schemathesis.openapi.from_asgi("/api/openapi.json", app),
-        {"id": model.id, "model_id": model.id, "run_id": run_id},
+        {"id": model.id, "model_id": model.id, "run_id": run_id, "sweep_id": sweep_id},
     )
     services.close()
 

@@ -1,10 +1,11 @@
 """Capture the UI's screenshots for the docs from a real server with real runs.
 
-    python -m tests.web.screenshots docs/images
+    python -m tests.web.screenshots docs/images [sweeps]
 
 Starts `flperf serve` in a temporary data folder, adds the built-in demo model (Foundry Local)
 and the flperf simulator as an external OpenAI-compatible endpoint, runs benchmarks, and saves
-one PNG per page at 1280x800 (plus the results charts, a dark-mode and a narrow view).
+one PNG per page at 1280x800 (plus the results charts, a dark-mode and a narrow view). With
+`sweeps`, only the Sweeps page (a sweep of the demo model and one of a simulator with a capacity).
 """
 
 from __future__ import annotations
@@ -125,5 +126,77 @@ def capture(out_dir: Path) -> None:
             server.stop()
 
 
+def sweep(server: LiveServer, model_id: str, sweep_settings: dict[str, Any], **config: Any) -> str:
+    body = {
+        "modelIds": [model_id],
+        "suiteName": "default",
+        "config": {"scenarios": ["Short Q&A"], "warmup": 1, "max_tokens": 32, **config},
+        "sweep": sweep_settings,
+    }
+    response = server.post("/benchmarks/sweeps", json=body)
+    response.raise_for_status()
+    sweep_id = str(response.json()["sweepId"])
+    wait_for(
+        lambda: server.get(f"/benchmarks/sweeps/{sweep_id}").json()["sweep"]["status"] != "running",
+        timeout=900,
+        interval=1.0,
+        what=f"sweep {sweep_id}",
+    )
+    return sweep_id
+
+
+def capture_sweeps(out_dir: Path) -> None:
+    """The Sweeps page: the simulator with a known capacity, and the demo model."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    home = Path(tempfile.mkdtemp(prefix="flperf-shots-"))
+    sim_config = SimConfig(model="sim-chat", ttft_ms=25, itl_ms=3, jitter=0.1, capacity=8)
+    with start_simulator(sim_config) as sim:
+        server = start_server(home, f"sqlite:///{home / 'flperf.db'}")
+        try:
+            demo = server.post("/models", json={"alias": "flperf-demo", "model_id": DEMO_ID})
+            external = server.post(
+                "/models",
+                json={
+                    "alias": "sim-chat (capacity 8)",
+                    "model_id": "sim-chat",
+                    "provider": "openai",
+                    "endpoint": sim.url,
+                    "pid": sim.pid,
+                },
+            )
+            demo_id = demo.json()["model"]["id"]
+            server.post(f"/models/{demo_id}/start").raise_for_status()
+            auto = {"axis": "concurrency", "mode": "auto", "start": 1, "max": 32}
+            sweep(server, demo_id, {**auto, "max": 8}, iterations=4, slos=["ttft_p95_ms=150"])
+            sim_sweep = sweep(
+                server, external.json()["model"]["id"], auto, iterations=6, slos=["ttft_p95_ms=60"]
+            )
+            with sync_playwright() as playwright:
+                browser = launch_chromium(playwright)
+                page = browser.new_page(viewport=DESKTOP)
+                shoot(
+                    page,
+                    server.url + f"/sweeps?sweep={sim_sweep}",
+                    out_dir / "sweeps.png",
+                    "body[data-ready=true]",
+                )
+                page.add_style_tag(content=".topbar { position: static; }")
+                page.wait_for_timeout(500)
+                for name, locator in (
+                    ("sweeps-curves.png", page.locator("#sweep-detail")),
+                    ("sweeps-pareto.png", page.locator("section[aria-labelledby=pareto-h]")),
+                ):
+                    locator.screenshot(path=str(out_dir / name))
+                    print(f"saved {out_dir / name}")
+                browser.close()
+        finally:
+            server.stop()
+
+
 if __name__ == "__main__":
-    capture(Path(sys.argv[1] if len(sys.argv) > 1 else "docs/images"))
+    target = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/images")
+    if sys.argv[2:] == ["sweeps"]:
+        capture_sweeps(target)
+    else:
+        capture(target)
+        capture_sweeps(target)

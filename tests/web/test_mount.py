@@ -18,7 +18,7 @@ def client() -> Iterator[TestClient]:
         yield test_client
 
 
-@pytest.mark.parametrize("path", ["/", "/models", "/benchmarks", "/results", "/compare"])
+@pytest.mark.parametrize("path", ["/", "/models", "/benchmarks", "/sweeps", "/results", "/compare"])
 def test_each_page_is_html_with_the_navigation_and_its_script(
     client: TestClient, path: str
 ) -> None:

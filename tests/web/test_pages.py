@@ -14,6 +14,7 @@ PAGES = {
     "/": ("Dashboard", "No models yet."),
     "/models": ("Models", "No models configured yet."),
     "/benchmarks": ("Benchmarks", "No runs yet."),
+    "/sweeps": ("Sweeps", "No sweeps yet."),
     "/results": ("Results", "No results yet."),
     "/compare": ("Compare", "No runs to compare yet."),
 }

@@ -20,6 +20,7 @@ from flperf.api import (
     routes_cache,
     routes_metrics,
     routes_models,
+    routes_sweeps,
     routes_system,
 )
 from flperf.api.errors import install_error_handlers
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     install_error_handlers(app)
     for module in (routes_models, routes_benchmarks, routes_system, routes_metrics, routes_cache):
         app.include_router(module.router, prefix=API_PREFIX)
+    app.include_router(routes_sweeps.router, prefix=API_PREFIX)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(HeadAsGet)
     app.add_middleware(

@@ -107,6 +107,9 @@ class RunInfo(BaseModel):
     workload_hash: str | None = Field(
         default=None, description="Same hash = same work asked (suite content + load settings)"
     )
+    sweep_id: str | None = Field(
+        default=None, description="The sweep this run is a point of (`sweep_<hex>`)"
+    )
     progress: float = Field(default=0.0, description="Percent of planned requests done, 0-100")
     progress_detail: ProgressDetail = Field(
         default_factory=lambda: ProgressDetail(done=0, total=0),

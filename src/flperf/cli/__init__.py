@@ -10,6 +10,7 @@ from flperf.cli.errors import EXIT_CANCELLED, fail
 from flperf.cli.models_cmd import models_app
 from flperf.cli.report_cmd import report
 from flperf.cli.serve_cmd import serve
+from flperf.cli.sweep_cmd import sweep
 
 app = typer.Typer(
     name="flperf",
@@ -20,6 +21,7 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 app.command("bench")(bench)
+app.command("sweep")(sweep)
 app.command("serve")(serve)
 app.command("report")(report)
 app.command("demo")(demo)

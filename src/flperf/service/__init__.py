@@ -24,6 +24,7 @@ from flperf.service.models import ModelService
 from flperf.service.providers import ProviderSet
 from flperf.service.runs import RunService
 from flperf.service.settings import Settings
+from flperf.service.sweeps import SweepService
 from flperf.service.system import SystemService
 from flperf.store import Database
 
@@ -39,6 +40,7 @@ __all__ = [
     "ServiceError",
     "Services",
     "Settings",
+    "SweepService",
     "SystemService",
     "UnavailableError",
     "open_services",
@@ -57,6 +59,7 @@ class Services:
     runs: RunService
     system: SystemService
     cache: ModelCacheService
+    sweeps: SweepService
     _stop: threading.Event = field(default_factory=threading.Event)
     _watcher: threading.Thread | None = None
 
@@ -64,6 +67,7 @@ class Services:
         """Recover from a previous server's death, then start the run worker and host watcher."""
         self.models.recover_on_start()
         self.runs.recover_on_start()
+        self.sweeps.recover_on_start()
         if self.settings.background:
             self.runs.start_worker()
             self._watcher = threading.Thread(
@@ -81,6 +85,7 @@ class Services:
     def close(self) -> None:
         """Clean shutdown: cancel runs (never `interrupted`), stop hosts, close the database."""
         self._stop.set()
+        self.sweeps.close()
         self.runs.close()
         if self._watcher is not None:
             self._watcher.join(5.0)
@@ -98,4 +103,5 @@ def open_services(settings: Settings) -> Services:
     runs = RunService(db, models, logbook, settings.max_queued_runs)
     system = SystemService(db, providers, runs)
     cache = ModelCacheService(db, providers, logbook)
-    return Services(settings, db, logbook, providers, models, runs, system, cache)
+    sweeps = SweepService(db, runs, logbook)
+    return Services(settings, db, logbook, providers, models, runs, system, cache, sweeps)

@@ -12,6 +12,7 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
 
 from flperf.bench.run_document import RunState
 from flperf.service.logbook import Logbook
@@ -46,6 +47,8 @@ class RunWorker:
         self._started = False  # the active run is `running` in the database
         self._thread: threading.Thread | None = None
         self.closing = False
+        self.on_finished: list[Callable[[str], None]] = []
+        """Called with each run id the queue is done with (ended, or cancelled while queued)."""
 
     def submit(self, run_id: str) -> None:
         """Queue a run (already stored as `queued`)."""
@@ -96,6 +99,11 @@ class RunWorker:
             except Exception as exc:  # the queue must survive anything one run does
                 log.exception("run %s failed in the run queue", run_id)
                 self._fail_unfinished(run_id, f"{type(exc).__name__}: {exc}")
+            for hook in self.on_finished:
+                try:
+                    hook(run_id)
+                except Exception:  # nor anything a hook does
+                    log.exception("a hook failed after run %s", run_id)
 
     def _fail_unfinished(self, run_id: str, error: str) -> None:
         """A run the queue could not handle ends `failed` (never stays queued or running)."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import builtins
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -149,8 +149,9 @@ class RunService:
         config: RunConfig | Mapping[str, Any] | None = None,
         *,
         selected_scenarios: Sequence[str] | None = None,
+        sweep_id: str | None = None,
     ) -> str:
-        """Validate and queue a run; returns its id.
+        """Validate and queue a run (a point of `sweep_id` when given); returns its id.
 
         `selected_scenarios` is the original web client's name for `config.scenarios` (give
         one, or both the same). Unknown models or suite raise `NotFoundError`; other bad input
@@ -166,7 +167,7 @@ class RunService:
             raise InvalidInputError("modelIds", f"at most {MAX_MODELS_PER_RUN} models per run")
         if len(set(ids)) != len(ids):
             raise InvalidInputError("modelIds", "a model id appears twice")
-        aliases = self._aliases(ids)
+        aliases = self.model_aliases(ids)
         try:
             suite = get_suite(suite_name)
         except WorkloadError as exc:
@@ -204,6 +205,7 @@ class RunService:
                     status=RunState.QUEUED,
                     requests_total=per_model * len(ids),
                     requests_done=0,
+                    sweep_id=sweep_id,
                     created_at=now,
                 )
             )
@@ -219,7 +221,7 @@ class RunService:
         self._worker.submit(run_id)
         return run_id
 
-    def _aliases(self, ids: Sequence[str]) -> dict[str, str]:
+    def model_aliases(self, ids: Sequence[str]) -> dict[str, str]:
         """The alias of each model id (raises `NotFoundError` naming an unknown one)."""
         aliases = {}
         with self._db.read() as session:
@@ -457,6 +459,10 @@ class RunService:
                         "warning",
                         f"Interrupted: {error}; {kept} request records kept",
                     )
+
+    def on_run_finished(self, hook: Callable[[str], None]) -> None:
+        """Call `hook(run_id)` on the run queue's thread each time it is done with a run."""
+        self._worker.on_finished.append(hook)
 
     def start_worker(self) -> None:
         """Start the thread that has queued runs measured."""

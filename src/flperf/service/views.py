@@ -120,6 +120,7 @@ class RunView(RunInfo):
             duration_s=duration,
             scenarios=[str(name) for name in row.scenarios],
             workload_hash=row.workload_hash,
+            sweep_id=row.sweep_id,
             progress=detail.percent,
             progress_detail=detail,
         )

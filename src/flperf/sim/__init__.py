@@ -23,6 +23,12 @@ Timing (see :class:`SimConfig`)
     are absolute (no drift); a chunk leaves up to about 1 ms late on loop timers, within about
     0.1 ms with ``spin_ms`` set. The write log always holds the actual times.
 
+Capacity (``capacity`` K, see :class:`SimConfig`)
+    At most K responses are generated at once; later requests wait in a FIFO queue and their
+    whole timeline starts when a slot frees. A response of n tokens holds its slot for
+    ``SimConfig.service_ms(n)``, so the true knee of a load sweep is K requests in flight, or
+    ``SimConfig.capacity_rps(n)`` requests/s; past it throughput stays there and TTFT grows.
+
 Faults (at most one per request, drawn from a generator seeded with ``seed``; n below is the
 number of content chunks planned)
     ``fail_500`` / ``fail_429``: an OpenAI-style JSON error at once. ``disconnect``: the

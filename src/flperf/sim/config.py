@@ -17,6 +17,13 @@ class SimConfig(BaseModel):
     is the time *per token* and chunks of ``tokens_per_chunk`` tokens are spaced
     ``tokens_per_chunk * itl_ms`` apart. With ``jitter`` j every delay is multiplied by a factor
     drawn uniformly from ``[1 - j, 1 + j]``.
+
+    Capacity model: with ``capacity`` K set, at most K responses are generated at once; a request
+    arriving while K are in progress waits in a FIFO queue, and its whole timeline (role chunk
+    included) starts when a slot frees. A slot is held until the response's last write was due
+    (a client that hangs up early does not free it sooner). Throughput therefore saturates at
+    ``capacity_rps`` requests/s (a closed loop at K requests in flight) and, past that, TTFT
+    grows with the queue.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -39,6 +46,12 @@ class SimConfig(BaseModel):
     malformed: float = Field(0.0, ge=0, le=1, description="Rate of one broken SSE chunk.")
     stall: float = Field(0.0, ge=0, le=1, description="Rate of streams that stop and hang.")
     stall_s: float = Field(30.0, ge=0, description="How long a stalled stream is held open.")
+    capacity: int | None = Field(
+        None,
+        ge=1,
+        le=100_000,
+        description="Responses generated at once; more wait in a FIFO queue (unset: no limit).",
+    )
     log_limit: int = Field(200_000, ge=1, description="Requests kept in the write log.")
     spin_ms: float = Field(
         0.0,
@@ -58,3 +71,17 @@ class SimConfig(BaseModel):
     def fault_rates(self) -> dict[str, float]:
         """Rate of each fault kind, keyed by name."""
         return {kind: float(getattr(self, kind)) for kind in FAULT_KINDS}
+
+    def service_ms(self, output_tokens: int) -> float:
+        """How long one response of ``output_tokens`` tokens holds a slot, ms (no jitter): the
+        first chunk at ``ttft_ms``, then ``itl_ms`` per token after the first chunk's."""
+        first = min(self.tokens_per_chunk, output_tokens)
+        return self.ttft_ms + (output_tokens - first) * self.itl_ms
+
+    def capacity_rps(self, output_tokens: int) -> float | None:
+        """Requests/s the server completes at most with responses of ``output_tokens`` tokens:
+        ``capacity`` / service time (None without a capacity, or with no service time)."""
+        service = self.service_ms(output_tokens)
+        if self.capacity is None or service <= 0:
+            return None
+        return self.capacity * 1000.0 / service

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 import random
 import time
 
@@ -44,6 +45,7 @@ class Planner:
         self._stall_ns = int(config.stall_s * 1e9)
         self._zero_delays = self._ttft_ns == 0 and self._itl_ns == 0
         self._content_entries: dict[int, Entry] = {}
+        self._slots: list[int] = []  # when each busy slot frees, ns (a min-heap; capacity only)
         self.reset()
 
     def reset(self) -> None:
@@ -51,6 +53,7 @@ class Planner:
         # Separate generators: the fault sequence does not depend on output sizes or jitter.
         self._fault_rng = random.Random(self.config.seed)
         self._jitter_rng = random.Random(f"jitter-{self.config.seed}")
+        self._slots = []
 
     def _draw_fault(self) -> str | None:
         if not self._rates:
@@ -122,7 +125,23 @@ class Planner:
             steps = self._body_steps(record, request, keep_alive, offsets, finish_reason)
         if close is not None:
             steps = [*steps[: 1 + cut], close] if request.stream else [close]
-        return record, steps
+        return record, self._queued(steps, received_ns)
+
+    def _queued(self, steps: list[Step], received_ns: int) -> list[Step]:
+        """With a capacity, start the response when a slot frees (FIFO): every step moves by
+        the wait, and the slot stays busy until the last step is due."""
+        capacity = self.config.capacity
+        if capacity is None:
+            return steps
+        slots = self._slots
+        start = received_ns
+        if len(slots) >= capacity:
+            start = max(received_ns, heapq.heappop(slots))
+        heapq.heappush(slots, start + max(offset for offset, _, _ in steps))
+        wait = start - received_ns
+        if wait <= 0:
+            return steps
+        return [(offset + wait, payload, entry) for offset, payload, entry in steps]
 
     def _stream_steps(
         self,

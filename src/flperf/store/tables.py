@@ -1,4 +1,5 @@
-"""The database schema: one ORM class per table (models, runs, results, requests, samples, logs).
+"""The database schema: one ORM class per table (models, runs, results, requests, samples, logs,
+sweeps).
 
 Timestamps are Unix seconds (floats). A result keeps its spec columns (what lists and stats
 query) plus the full `ResultMetrics` JSON in `metrics`, so new metric fields need no migration.
@@ -97,11 +98,41 @@ class RunRow(Base):
     requests_total: Mapped[int] = mapped_column(Integer)
     requests_done: Mapped[int] = mapped_column(Integer, default=0)
     worker_pid: Mapped[int | None] = mapped_column(Integer)  # the process measuring it
+    sweep_id: Mapped[str | None] = mapped_column(String(40))  # the sweep it is a point of
     created_at: Mapped[float] = mapped_column(Float)
     started_at: Mapped[float | None] = mapped_column(Float)
     completed_at: Mapped[float | None] = mapped_column(Float)
 
-    __table_args__ = (Index(None, "created_at"), Index(None, "status", "created_at"))
+    __table_args__ = (
+        Index(None, "created_at"),
+        Index(None, "status", "created_at"),
+        Index(None, "sweep_id", "created_at"),
+    )
+
+
+class SweepRow(Base):
+    """A sweep: a model measured at increasing load, each point a run (`runs.sweep_id`).
+
+    What the points found is computed from their runs' results when read, never stored.
+    """
+
+    __tablename__ = "sweeps"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    suite_name: Mapped[str] = mapped_column(String(100))
+    model_ids: Mapped[list[Any]] = mapped_column(JSON)
+    model_aliases: Mapped[dict[str, Any]] = mapped_column(JSON)
+    config: Mapped[dict[str, Any]] = mapped_column(JSON)  # the base RunConfig
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON)  # the SweepSettings
+    status: Mapped[str] = mapped_column(String(20))
+    error: Mapped[str | None] = mapped_column(Text)
+    stop_reasons: Mapped[dict[str, Any]] = mapped_column(JSON)  # model id -> why it stopped
+    current_run_id: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[float] = mapped_column(Float)
+    started_at: Mapped[float | None] = mapped_column(Float)
+    completed_at: Mapped[float | None] = mapped_column(Float)
+
+    __table_args__ = (Index(None, "created_at"),)
 
 
 class ResultRow(Base):

@@ -40,7 +40,8 @@ class RevalidatedStaticFiles(StaticFiles):
 
 
 def mount(app: FastAPI, services: Services) -> None:
-    """Serve the UI from `app`: pages at `/`, `/models`, `/benchmarks`, `/results`, `/compare`.
+    """Serve the UI from `app`: pages at `/`, `/models`, `/benchmarks`, `/sweeps`, `/results`,
+    `/compare`.
 
     The pages read their data through the REST API that `app` already serves, so `services` is
     not consulted here; the hook takes it so the UI may render from it without a new contract.

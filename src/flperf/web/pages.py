@@ -27,6 +27,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("dashboard", "Dashboard", "/"),
     NavItem("models", "Models", "/models"),
     NavItem("benchmarks", "Benchmarks", "/benchmarks"),
+    NavItem("sweeps", "Sweeps", "/sweeps"),
     NavItem("results", "Results", "/results"),
     NavItem("compare", "Compare", "/compare"),
 )
@@ -57,7 +58,7 @@ def templates() -> Jinja2Templates:
 
 
 def page_router() -> APIRouter:
-    """The five pages. `json` lists the API routes a page shows (its JSON twins)."""
+    """The pages. `json` lists the API routes a page shows (its JSON twins)."""
     router = APIRouter(include_in_schema=False)
     pages = templates()
 
@@ -93,6 +94,13 @@ def page_router() -> APIRouter:
             "benchmarks",
             "Benchmarks",
             ["/api/benchmarks/suites", "/api/benchmarks/runs"],
+        )
+
+    @router.get("/sweeps", response_class=HTMLResponse)
+    def sweeps(request: Request, sweep: str | None = None) -> HTMLResponse:
+        twins = [f"/api/benchmarks/sweeps/{quote(sweep, safe='')}"] if sweep else []
+        return render(
+            request, "sweeps.html", "sweeps", "Sweeps", [*twins, "/api/benchmarks/sweeps"]
         )
 
     @router.get("/results", response_class=HTMLResponse)
