@@ -17,7 +17,7 @@ import json
 import math
 import typing
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 import annotated_types
 from pydantic import (
@@ -83,7 +83,7 @@ class PoissonRateLoad(StrictJsonModel):
 Load = Annotated[ClosedLoad | ConstantRateLoad | PoissonRateLoad, Field(discriminator="kind")]
 RateLoad = ConstantRateLoad | PoissonRateLoad
 _LOAD_ADAPTER: TypeAdapter[ClosedLoad | ConstantRateLoad | PoissonRateLoad] = TypeAdapter(
-    Load  # type: ignore[arg-type]
+    cast(Any, Load)  # an Annotated union, which TypeAdapter's stubs do not describe
 )
 _FLAT_LOAD_KEYS = ("concurrency", "rate", "rate_mode", "max_concurrency", "seed")
 

@@ -7,7 +7,7 @@ may ask it to cancel. Both sides validate every line against these models.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 from pydantic import BaseModel, Field, TypeAdapter
 
@@ -100,7 +100,7 @@ Message = Annotated[
     Describe | Described | Serve | Served | Release | Released | ProgressReport | Finished | Cancel,
     Field(discriminator="type"),
 ]
-_ADAPTER: TypeAdapter[Any] = TypeAdapter(Message)  # type: ignore[arg-type]
+_ADAPTER: TypeAdapter[Any] = TypeAdapter(cast(Any, Message))
 
 
 def encode(message: BaseModel) -> bytes:
