@@ -140,7 +140,7 @@ def measure_cli(sim: SimProcess, concurrency: int, requests: int, work: Path) ->
         "--endpoint", sim.url + "/v1", "--model", MODEL,
         "--prompt", "hi", "--max-tokens", str(TOKENS),
         "--iterations", str(requests), "--concurrency", str(concurrency),
-        "--warmup", str(concurrency), "--timeout", "60", "--quiet", "--json", str(out),
+        "--warmup", str(concurrency), "--timeout-ms", "60000", "--quiet", "--json", str(out),
     ]  # fmt: skip
     done = subprocess.run(command, capture_output=True, text=True, timeout=900, check=False)
     if done.returncode != 0:
