@@ -21,3 +21,14 @@ def suites_dir() -> Path:
     path = home() / "suites"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+MACHINE_NAME_ENV = "FLPERF_MACHINE_NAME"
+
+
+def machine_name() -> str:
+    """This machine's name where several share a database: `$FLPERF_MACHINE_NAME`, else the
+    host name."""
+    import socket
+
+    return os.environ.get(MACHINE_NAME_ENV, "").strip() or socket.gethostname() or "this machine"

@@ -64,8 +64,11 @@ class LiveServer:
         return path.read_text(errors="replace") if path.exists() else ""
 
 
-def start_server(home: Path, database_url: str, timeout: float = 60.0) -> LiveServer:
-    """Start `python -m flperf serve --port 0` and wait for the URL it prints."""
+def start_server(
+    home: Path, database_url: str, timeout: float = 60.0, env: dict[str, str] | None = None
+) -> LiveServer:
+    """Start `python -m flperf serve --port 0` and wait for the URL it prints (`env`: more
+    environment, e.g. `FLPERF_MACHINE_NAME`)."""
     home.mkdir(parents=True, exist_ok=True)
     env = dict(
         os.environ,
@@ -73,6 +76,7 @@ def start_server(home: Path, database_url: str, timeout: float = 60.0) -> LiveSe
         FLPERF_DATABASE_URL=database_url,
         FLPERF_FOUNDRY_CATALOG_URLS=OFFLINE_CATALOG,
         PYTHONUNBUFFERED="1",
+        **(env or {}),
     )
     log = (home / "server.log").open("a")
     process = subprocess.Popen(

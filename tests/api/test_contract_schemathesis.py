@@ -35,6 +35,11 @@ def test_schemathesis_with_every_check_and_phase_finds_no_failure(tmp_path: Path
                 # by tests/api/test_cache.py instead of random paths.
                 "--exclude-path",
                 "/api/cache/switch",
+                # Its body is a whole run document whose request records JSON Schema does not
+                # describe: random objects there are refused (400) by design. Covered by
+                # tests/api/test_fleet.py with real documents and broken ones.
+                "--exclude-path",
+                "/api/benchmarks/runs/import",
             ],
             capture_output=True,
             text=True,

@@ -62,7 +62,11 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     for module in (routes_models, routes_benchmarks, routes_system, routes_metrics, routes_cache):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(routes_sweeps.router, prefix=API_PREFIX)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        larger={f"{API_PREFIX}/benchmarks/runs/import": settings.max_document_bytes},
+    )
     app.add_middleware(HeadAsGet)
     app.add_middleware(
         CORSMiddleware,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from flperf.api.deps import LogLimit, Offset, ServicesDep
 from flperf.api.schemas import (
@@ -24,6 +25,7 @@ from flperf.api.schemas import (
     Success,
     SuitesEnvelope,
 )
+from flperf.bench.run_document import DocumentError, RunDocument
 from flperf.report import registry as report_registry
 from flperf.service.compare import ComparisonView, compare_runs
 from flperf.service.errors import InvalidInputError
@@ -68,10 +70,41 @@ def list_runs(
     services: ServicesDep,
     limit: Annotated[int, Query(ge=1, le=1000, description="Runs per page")] = 100,
     offset: Offset = 0,
+    machine: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            pattern=r"^[^\x00-\x1f]+$",
+            description="Only runs measured on this machine (fleet mode)",
+        ),
+    ] = None,
 ) -> RunsEnvelope:
-    """Runs, newest first (one page; `total` counts them all)."""
-    page = services.runs.list_runs(limit, offset)
+    """Runs, newest first (one page; `total` counts them all, of `machine` when given)."""
+    page = services.runs.list_runs(limit, offset, machine)
     return RunsEnvelope(runs=page.runs, total=page.total, limit=limit, offset=offset)
+
+
+@router.post(
+    "/runs/import",
+    response_model=RunStarted,
+    status_code=201,
+    responses=CONFLICT,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": {"type": "object"}}},
+            "description": "A run document as `flperf bench --json` writes it (up to 512 MiB)",
+        }
+    },
+)
+async def import_run(request: Request, services: ServicesDep) -> RunStarted:
+    """Store a finished run measured on another machine (`flperf bench --report-to URL`)."""
+    try:
+        document = RunDocument.parse(await request.body())
+    except DocumentError as exc:
+        raise InvalidInputError("", f"not a run document: {exc}") from None
+    run_id = await run_in_threadpool(services.runs.import_document, document)
+    return RunStarted(runId=run_id, message="Run stored")
 
 
 @router.get("/runs/{run_id}", response_model=RunDetail)

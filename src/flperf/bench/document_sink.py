@@ -20,6 +20,7 @@ from flperf.bench.run_document import (
 )
 from flperf.bench.session import BenchSession, ModelRef, ModelServing, SessionOutcome
 from flperf.bench.workload import Suite
+from flperf.config import machine_name
 
 
 class DocumentSink:
@@ -72,6 +73,7 @@ class DocumentSink:
             model_ids=[m.key for m in session.models],
             model_aliases=[m.alias for m in session.models],
             endpoint=endpoint,
+            machine=machine_name(),
             config=session.config,
             hardware_info=self.fingerprint,
             status=outcome.status,

@@ -93,6 +93,11 @@ class RunInfo(BaseModel):
     endpoint: str | None = Field(
         default=None, description="Server all models were called on (`flperf bench --endpoint`)"
     )
+    machine: str | None = Field(
+        default=None,
+        description="Name of the machine it was measured on (`FLPERF_MACHINE_NAME` or the host "
+        "name); runs of many machines can share one database",
+    )
     config: RunConfig = Field(description="The run's settings (`timeout` in ms)")
     hardware_info: Fingerprint | None = Field(
         default=None, description="The machine and each model's exact variant"

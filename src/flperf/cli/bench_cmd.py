@@ -57,10 +57,11 @@ def _validation_message(exc: ValidationError) -> str:
     return f"--{option}: {message}"
 
 
-def _check_endpoint(url: str) -> str:
+def _check_endpoint(url: str, option: str = "--endpoint") -> str:
     parsed = urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        fail(f"--endpoint must be an http(s) URL like http://127.0.0.1:8000/v1, got {url!r}")
+        example = "http://127.0.0.1:8000/v1" if option == "--endpoint" else "http://127.0.0.1:3001"
+        fail(f"{option} must be an http(s) URL like {example}, got {url!r}")
     return url
 
 
@@ -141,11 +142,20 @@ def bench(
     json_path: Annotated[
         Path | None, typer.Option("--json", help="Write the run document (every request) here")
     ] = None,
+    report_to: Annotated[
+        str | None,
+        typer.Option(
+            help="Also store the run on the flperf server at this URL (e.g. a shared one: "
+            "http://lab:3001), tagged with this machine's name"
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option(help="No progress bar")] = False,
 ) -> None:
     """Run a benchmark suite against one or more models and print a results table."""
     if endpoint is not None:
         _check_endpoint(endpoint)
+    if report_to is not None:
+        report_to = _check_endpoint(report_to, "--report-to").rstrip("/")
     if any(not m.strip() for m in model):
         fail("--model is empty")
     if len(set(model)) != len(model):
@@ -191,6 +201,8 @@ def bench(
             print(f"warning: {message}", file=sys.stderr)
     document = sink.document(session, outcome, endpoint)
     _report(document, json_path)
+    if report_to is not None:
+        _report_to(document, report_to)
     if outcome.status is RunState.FAILED:
         fail(outcome.error or "the run failed", code=EXIT_BAD_INPUT)
     if outcome.status is RunState.CANCELLED:
@@ -225,6 +237,32 @@ def _report(document: RunDocument, json_path: Path | None) -> None:
         console.print("[yellow]cancelled: results above cover the requests measured so far[/]")
     elif any(r.slos_met is False for r in document.results if r.scenario != "*"):
         console.print("[red]an SLO was missed[/]")
+
+
+def _report_to(document: RunDocument, server: str) -> None:
+    """Store the run on a flperf server (POST /api/benchmarks/runs/import)."""
+    import httpx
+
+    from flperf.report.registry import render
+
+    url = f"{server}/api/benchmarks/runs/import"
+    try:
+        reply = httpx.post(
+            url,
+            content=render(document, "json"),
+            headers={"content-type": "application/json"},
+            timeout=120.0,
+        )
+    except httpx.HTTPError as exc:
+        fail(f"--report-to: {server} did not take the run ({exc})", code=1)
+    if reply.status_code != 201:
+        try:
+            reason = reply.json().get("error", reply.text)
+        except ValueError:
+            reason = reply.text[:200]
+        fail(f"--report-to: {server} refused the run ({reply.status_code}): {reason}", code=1)
+    run_id = reply.json()["runId"]
+    results_console().print(f"stored on {server} as {run_id}: {server}/results?run={run_id}")
 
 
 def run_with_progress(session: BenchSession, *, quiet: bool = False) -> SessionOutcome:

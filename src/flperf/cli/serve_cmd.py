@@ -61,6 +61,13 @@ def serve(
     log_level: Annotated[
         str, typer.Option(help="critical, error, warning, info or debug")
     ] = "info",
+    machine_name: Annotated[
+        str | None,
+        typer.Option(
+            help="This machine's name on runs and in the fleet (default: $FLPERF_MACHINE_NAME, "
+            "else the host name)"
+        ),
+    ] = None,
     parent_pid: Annotated[
         int | None,
         typer.Option(min=1, hidden=True, help="Shut down once this process is gone"),
@@ -81,7 +88,13 @@ def serve(
         logging.getLogger("alembic").setLevel(logging.WARNING)
     sock = _bind(host, port)
     actual = sock.getsockname()[1]
-    settings = Settings.from_env(host=host, port=actual)
+    overrides: dict[str, str | int] = {"host": host, "port": actual}
+    if machine_name is not None:
+        if not machine_name.strip() or len(machine_name) > 200:
+            sock.close()
+            fail("--machine-name must be 1 to 200 characters")
+        overrides["machine_name"] = machine_name.strip()
+    settings = Settings.from_env(**overrides)
     try:
         app = create_app(settings)
     except Exception as exc:

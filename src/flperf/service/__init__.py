@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 
+from flperf.config import machine_name
 from flperf.service.errors import (
     ConflictError,
     InvalidInputError,
@@ -18,6 +20,7 @@ from flperf.service.errors import (
     ServiceError,
     UnavailableError,
 )
+from flperf.service.fleet import FleetMember
 from flperf.service.logbook import Logbook
 from flperf.service.model_cache import ModelCacheService
 from flperf.service.models import ModelService
@@ -60,14 +63,19 @@ class Services:
     system: SystemService
     cache: ModelCacheService
     sweeps: SweepService
+    fleet: FleetMember
     _stop: threading.Event = field(default_factory=threading.Event)
     _watcher: threading.Thread | None = None
+    _last_orphan_check: float = 0.0
 
     def start(self) -> None:
-        """Recover from a previous server's death, then start the run worker and host watcher."""
+        """Join the fleet, recover what gone servers left, then start the run worker and the
+        watcher (hosts, heartbeat, other servers' orphaned runs)."""
+        url = f"http://{self.settings.host}:{self.settings.port}"
+        self.fleet.join(url)
         self.models.recover_on_start()
-        self.runs.recover_on_start()
-        self.sweeps.recover_on_start()
+        self.runs.recover_orphans()
+        self.sweeps.recover_orphans()
         if self.settings.background:
             self.runs.start_worker()
             self._watcher = threading.Thread(
@@ -79,8 +87,19 @@ class Services:
         while not self._stop.wait(self.settings.watch_interval_s):
             try:
                 self.models.watch_once()
+                self.fleet.beat_if_due()
+                self._recover_orphans_if_due()
             except Exception:  # the watcher must outlive any one failure
-                log.exception("host watcher pass failed")
+                log.exception("watcher pass failed")
+
+    def _recover_orphans_if_due(self) -> None:
+        """Look for runs of servers that went away (fleet mode) a few times a minute."""
+        now = time.monotonic()
+        if now - self._last_orphan_check < min(5.0, self.settings.stale_after_s / 2):
+            return
+        self._last_orphan_check = now
+        self.runs.recover_orphans()
+        self.sweeps.recover_orphans()
 
     def close(self) -> None:
         """Clean shutdown: cancel runs (never `interrupted`), stop hosts, close the database."""
@@ -90,6 +109,7 @@ class Services:
         if self._watcher is not None:
             self._watcher.join(5.0)
         self.models.close()
+        self.fleet.leave()
         self.db.dispose()
 
 
@@ -99,9 +119,16 @@ def open_services(settings: Settings) -> Services:
     db.migrate()
     logbook = Logbook(db)
     providers = ProviderSet(settings.home)
-    models = ModelService(db, providers, logbook, settings.host_start_timeout_s)
-    runs = RunService(db, models, logbook, settings.max_queued_runs)
+    fleet = FleetMember(
+        db,
+        settings.machine_name or machine_name(),
+        str(settings.home.resolve()),
+        heartbeat_s=settings.heartbeat_s,
+        stale_after_s=settings.stale_after_s,
+    )
+    models = ModelService(db, providers, logbook, settings.host_start_timeout_s, fleet)
+    runs = RunService(db, models, logbook, fleet, settings.max_queued_runs)
     system = SystemService(db, providers, runs)
     cache = ModelCacheService(db, providers, logbook)
-    sweeps = SweepService(db, runs, logbook)
-    return Services(settings, db, logbook, providers, models, runs, system, cache, sweeps)
+    sweeps = SweepService(db, runs, logbook, fleet)
+    return Services(settings, db, logbook, providers, models, runs, system, cache, sweeps, fleet)

@@ -42,6 +42,7 @@ from flperf.service.errors import (
     NotFoundError,
     UnavailableError,
 )
+from flperf.service.fleet import FleetMember
 from flperf.service.logbook import Logbook
 from flperf.service.model_input import check_new_model
 from flperf.service.providers import ProviderSet
@@ -49,6 +50,7 @@ from flperf.service.views import HealthView, LoadView, LogView, ModelView, Start
 from flperf.store import Database, ModelRow, new_id
 from flperf.store.logs_repo import add_log, list_logs
 from flperf.store.models_repo import find_by_alias, get_model, list_models, with_status
+from flperf.store.servers_repo import gone_server_ids
 
 HEARTBEAT_EVERY_S = 5.0
 _NOT_READY_KINDS = {"not_downloaded", "invalid_model_folder"}
@@ -67,10 +69,12 @@ class ModelService:
         providers: ProviderSet,
         logbook: Logbook,
         start_timeout_s: float = 120.0,
+        fleet: FleetMember | None = None,
     ) -> None:
         self._db = db
         self._providers = providers
         self._logbook = logbook
+        self._fleet = fleet
         self._start_timeout_s = start_timeout_s
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
@@ -202,7 +206,7 @@ class ModelService:
 
     def _start_locked(self, row: ModelRow, reason: str) -> ServedModel:
         provider = self._providers.get(row.provider)
-        self._update(row.id, status="starting", last_error=None)
+        self._update(row.id, status="starting", last_error=None, server_id=self._server_id)
         self._logbook.service(row.id, "info", f"{reason}: {row.model_id} ({row.provider})")
         try:
             served = provider.start(self._target(row), timeout_s=self._start_timeout_s)
@@ -362,6 +366,10 @@ class ModelService:
                     line.time,
                 )
 
+    @property
+    def _server_id(self) -> str | None:
+        return self._fleet.id if self._fleet is not None else None
+
     def _owned_rows(
         self, statuses: tuple[str, ...], providers: Collection[str] | None = None
     ) -> builtins.list[ModelRow]:
@@ -397,9 +405,21 @@ class ModelService:
                 self._heartbeats[row.id] = now
                 self._update(row.id, last_heartbeat=now)
 
+    def _gone_servers(self) -> set[str]:
+        if self._fleet is None:
+            return set()
+        with self._db.read() as session:
+            return gone_server_ids(session, self._fleet.stale_before())
+
     def recover_on_start(self) -> None:
-        """Models whose server a previous server ran have none now: mark them stopped."""
-        rows = [r for r in self._owned_rows(("running", "starting")) if self._server_of(r) is None]
+        """Models whose server a server that is gone ran (this one's previous incarnation, or
+        another of the fleet) have none now: mark them stopped. A live server's are left."""
+        gone = self._gone_servers()
+        rows = [
+            r
+            for r in self._owned_rows(("running", "starting"))
+            if self._server_of(r) is None and (r.server_id is None or r.server_id in gone)
+        ]
         for row in rows:
             self._update(row.id, status="stopped", endpoint=None, port=None, host_pid=None)
             self._logbook.service(
@@ -408,7 +428,11 @@ class ModelService:
 
     def close(self) -> None:
         """Stop every server process this server started and mark those models stopped."""
-        running = [r.id for r in self._owned_rows(("running", "starting"))]
+        running = [
+            r.id
+            for r in self._owned_rows(("running", "starting"))
+            if r.server_id in (None, self._server_id)
+        ]
         self._providers.close()
         for model_id in running:
             self._update(model_id, status="stopped", endpoint=None, port=None, host_pid=None)

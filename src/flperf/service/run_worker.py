@@ -161,6 +161,7 @@ class RunWorker:
             row.status = result.status
             row.error = result.error
             row.completed_at = max(time.time(), row.started_at or 0.0)
+            row.duration_s = row.completed_at - (row.started_at or row.completed_at)
             if done is not None:
                 row.requests_done = done
             level = "error" if result.status is RunState.FAILED else "info"

@@ -29,9 +29,11 @@ from flperf.service.errors import (
     NotFoundError,
     UnavailableError,
 )
+from flperf.service.fleet import FleetMember
 from flperf.service.logbook import Logbook
 from flperf.service.models import ModelService
 from flperf.service.recompute import recompute_results
+from flperf.service.run_import import import_run
 from flperf.service.run_worker import RunWorker
 from flperf.service.views import (
     CurrentView,
@@ -56,14 +58,17 @@ from flperf.store.requests_repo import (
 from flperf.store.runs_repo import (
     SUMMARY_SCENARIO,
     change_status,
-    count_with_status,
+    count_queued,
     delete_run,
     get_run,
+    get_run_with_suite,
     list_results,
     list_runs,
+    machines,
     run_results,
     runs_with_status,
 )
+from flperf.store.servers_repo import orphan_runs
 
 MAX_MODELS_PER_RUN = 20
 MAX_REQUESTS_PER_RUN = 1_000_000
@@ -124,12 +129,14 @@ class RunService:
         db: Database,
         models: ModelService,
         logbook: Logbook,
+        fleet: FleetMember,
         max_queued: int = 20,
         monitor_interval_s: float | None = 0.25,
     ) -> None:
         self._db = db
         self._models = models
         self._logbook = logbook
+        self._fleet = fleet
         self._max_queued = max_queued
         self._worker = RunWorker(db, models, logbook, monitor_interval_s)
 
@@ -188,7 +195,7 @@ class RunService:
         now = time.time()
         run_id = new_id("run")
         with self._db.write() as session:
-            queued = count_with_status(session, RunState.QUEUED)
+            queued = count_queued(session, self._fleet.id)
             if queued >= self._max_queued:
                 raise BusyError(f"{queued} runs are already queued; wait for them or cancel some")
             session.add(
@@ -206,6 +213,8 @@ class RunService:
                     requests_total=per_model * len(ids),
                     requests_done=0,
                     sweep_id=sweep_id,
+                    server_id=self._fleet.id,
+                    machine=self._fleet.machine,
                     created_at=now,
                 )
             )
@@ -232,6 +241,10 @@ class RunService:
                 aliases[model_id] = row.alias
         return aliases
 
+    def import_document(self, document: RunDocument) -> str:
+        """Store a finished run measured elsewhere (`flperf bench --report-to`); its id."""
+        return import_run(self._db, document)
+
     # -- reading -------------------------------------------------------------------------
 
     def _view(self, row: RunRow, live: WorkerHandle | None = None) -> RunView:
@@ -248,11 +261,16 @@ class RunService:
             raise NotFoundError(f"run {run_id!r} not found")
         return row
 
-    def list_runs(self, limit: int = 100, offset: int = 0) -> RunPage:
-        """Runs newest first."""
+    def list_runs(self, limit: int = 100, offset: int = 0, machine: str | None = None) -> RunPage:
+        """Runs newest first (of one machine, when given)."""
         with self._db.read() as session:
-            rows, total = list_runs(session, limit, offset)
+            rows, total = list_runs(session, limit, offset, machine)
         return RunPage([self._view(r) for r in rows], total)
+
+    def machines(self) -> builtins.list[tuple[str, int]]:
+        """The machines runs were measured on (fleet mode), with their number of runs."""
+        with self._db.read() as session:
+            return machines(session)
 
     def get_run(self, run_id: str) -> RunView:
         return self._view(self._row(run_id))
@@ -366,8 +384,11 @@ class RunService:
     def document(self, run_id: str) -> RunDocument:
         """The whole run (results with the `*` rows, every record, the samples) as one document,
         the input of every export."""
-        view = self.get_run(run_id)
         with self._db.read() as session:
+            row = get_run_with_suite(session, run_id)  # the suite's version too
+            if row is None:
+                raise NotFoundError(f"run {run_id!r} not found")
+            view = self._view(row)
             results = [ResultView.of(r).entry() for r in run_results(session, run_id)]
             records = load_records(session, run_id)
             samples = [SampleView.of(r) for r in list_samples(session, run_id)]
@@ -423,42 +444,56 @@ class RunService:
 
     # -- the worker ----------------------------------------------------------------------
 
-    def recover_on_start(self) -> None:
-        """Runs a dead server left behind: `running` and `queued` ones become `interrupted`
-        (results recomputed from the stored records, nothing measured is dropped)."""
+    def recover_orphans(self) -> int:
+        """Runs whose server is gone (its heartbeat stale, or it was this server's previous
+        incarnation): `running` and `queued` ones become `interrupted`, with their results
+        recomputed from the stored records. Runs of live servers are never touched. Returns
+        how many were recovered."""
         with self._db.read() as session:
-            stale = runs_with_status(session, (RunState.RUNNING, RunState.QUEUED))
-        for row in stale:
+            orphans = orphan_runs(
+                session,
+                (RunState.RUNNING, RunState.QUEUED),
+                self._fleet.stale_before(),
+                self._fleet.id,
+            )
+        for row in orphans:
             if row.status == RunState.RUNNING:
                 wait_for_left_worker(row.worker_pid, row.id)
-            with self._db.write() as session:
-                kept = count_records(session, row.id)
-                end = last_wall_end(session, row.id)
-                was = row.status
-                if was == RunState.RUNNING:
-                    recompute_results(session, row)
-                error = (
-                    "the server stopped while this run was measured"
-                    if was == RunState.RUNNING
-                    else "the server stopped before this run started"
-                )
-                moved = change_status(
-                    session,
-                    row.id,
-                    was,
-                    RunState.INTERRUPTED,
-                    requests_done=kept,
-                    completed_at=end or row.started_at or row.created_at,
-                    error=error,
-                )
-                if moved:
-                    add_log(
-                        session,
-                        "run",
-                        row.id,
-                        "warning",
-                        f"Interrupted: {error}; {kept} request records kept",
-                    )
+            self._interrupt(row)
+        return len(orphans)
+
+    def _interrupt(self, row: RunRow) -> None:
+        was = row.status
+        error = (
+            "the server stopped while this run was measured"
+            if was == RunState.RUNNING
+            else "the server stopped before this run started"
+        )
+        if row.machine and row.machine != self._fleet.machine:
+            error += f" (its server on {row.machine})"
+        with self._db.write() as session:
+            kept = count_records(session, row.id)
+            end = last_wall_end(session, row.id)
+            moved = change_status(  # first: only one server recovers a run
+                session,
+                row.id,
+                was,
+                RunState.INTERRUPTED,
+                requests_done=kept,
+                completed_at=end or row.started_at or row.created_at,
+                error=error,
+            )
+            if not moved:
+                return
+            if was == RunState.RUNNING:
+                recompute_results(session, row)
+            add_log(
+                session,
+                "run",
+                row.id,
+                "warning",
+                f"Interrupted: {error}; {kept} request records kept",
+            )
 
     def on_run_finished(self, hook: Callable[[str], None]) -> None:
         """Call `hook(run_id)` on the run queue's thread each time it is done with a run."""
@@ -472,7 +507,11 @@ class RunService:
         """Shutdown: queued runs and the running one end `cancelled` (never `interrupted`)."""
         self._worker.closing = True
         with self._db.read() as session:
-            queued = [r.id for r in runs_with_status(session, (RunState.QUEUED,))]
+            queued = [
+                r.id
+                for r in runs_with_status(session, (RunState.QUEUED,))
+                if r.server_id == self._fleet.id
+            ]
         for run_id in queued:
             self._cancel_queued(run_id, "Cancelled: the server shut down before it started")
         self._worker.close(timeout_s)

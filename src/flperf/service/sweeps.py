@@ -43,6 +43,7 @@ from flperf.service.errors import (
     NotFoundError,
     ServiceError,
 )
+from flperf.service.fleet import FleetMember
 from flperf.service.logbook import Logbook
 from flperf.service.runs import (
     MAX_MODELS_PER_RUN,
@@ -53,6 +54,7 @@ from flperf.service.runs import (
 from flperf.service.views import seconds
 from flperf.store import Database, new_id
 from flperf.store.runs_repo import get_run
+from flperf.store.servers_repo import orphan_sweeps
 from flperf.store.sweeps_repo import (
     change_sweep_status,
     get_sweep,
@@ -91,10 +93,13 @@ def parse_settings(settings: SweepSettings | Mapping[str, Any]) -> SweepSettings
 class SweepService:
     """Everything the API and the web UI do with sweeps."""
 
-    def __init__(self, db: Database, runs: RunService, logbook: Logbook) -> None:
+    def __init__(
+        self, db: Database, runs: RunService, logbook: Logbook, fleet: FleetMember
+    ) -> None:
         self._db = db
         self._runs = runs
         self._logbook = logbook
+        self._fleet = fleet
         runs.on_run_finished(self.run_finished)
 
     # -- starting ------------------------------------------------------------------------
@@ -139,6 +144,7 @@ class SweepService:
             session.add(
                 SweepRow(
                     id=sweep_id,
+                    server_id=self._fleet.id,
                     suite_name=suite.name,
                     model_ids=ids,
                     model_aliases=aliases,
@@ -360,16 +366,25 @@ class SweepService:
 
     # -- the server's lifecycle ------------------------------------------------------------
 
-    def recover_on_start(self) -> None:
-        """Sweeps a dead server left running end `interrupted` (their points stay)."""
+    def recover_orphans(self) -> None:
+        """Sweeps whose server is gone end `interrupted` (their points stay)."""
         with self._db.read() as session:
-            stale = [r.id for r in sweeps_with_status(session, (RunState.RUNNING,))]
+            stale = [
+                r.id
+                for r in orphan_sweeps(
+                    session, (RunState.RUNNING,), self._fleet.stale_before(), self._fleet.id
+                )
+            ]
         for sweep_id in stale:
             self._finish(sweep_id, RunState.INTERRUPTED, "the server stopped during this sweep")
 
     def close(self) -> None:
-        """Shutdown: running sweeps end `cancelled` before their points are."""
+        """Shutdown: this server's running sweeps end `cancelled` before their points are."""
         with self._db.read() as session:
-            running = [r.id for r in sweeps_with_status(session, (RunState.RUNNING,))]
+            running = [
+                r.id
+                for r in sweeps_with_status(session, (RunState.RUNNING,))
+                if r.server_id == self._fleet.id
+            ]
         for sweep_id in running:
             self._finish(sweep_id, RunState.CANCELLED, "the server shut down")

@@ -90,8 +90,20 @@ class LogView(BaseModel):
         )
 
 
+def _suite_version(row: RunRow) -> str | None:
+    """The version in the run's suite snapshot (when the row has it loaded)."""
+    if "suite" in row.__dict__ and isinstance(row.suite, dict):
+        version = row.suite.get("version")
+        return str(version) if version is not None else None
+    return None
+
+
 class RunView(RunInfo):
     """A benchmark run as the API lists it (`progress` live while it measures)."""
+
+    server_id: str | None = Field(
+        default=None, description="The server that owns it (fleet mode: several may share)"
+    )
 
     @classmethod
     def of(
@@ -102,12 +114,16 @@ class RunView(RunInfo):
     ) -> RunView:
         ids = [str(m) for m in row.model_ids]
         detail = detail or ProgressDetail(done=row.requests_done, total=row.requests_total)
-        duration = None
-        if row.started_at is not None and row.completed_at is not None:
+        duration = row.duration_s
+        if duration is None and row.started_at is not None and row.completed_at is not None:
             duration = max(0.0, row.completed_at - row.started_at)
         return cls(
             id=row.id,
             suite_name=row.suite_name,
+            suite_version=_suite_version(row),
+            endpoint=row.endpoint,
+            machine=row.machine,
+            server_id=row.server_id,
             model_ids=ids,
             model_aliases=[row.model_aliases.get(m) for m in ids],
             config=RunConfig.model_validate(row.config),

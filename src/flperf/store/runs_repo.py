@@ -31,11 +31,25 @@ def get_run(session: Session, run_id: str) -> RunRow | None:
     return session.get(RunRow, run_id)
 
 
-def list_runs(session: Session, limit: int, offset: int = 0) -> tuple[list[RunRow], int]:
-    """Runs newest first, one page, and how many there are in all."""
-    total = int(session.scalar(select(func.count()).select_from(RunRow)) or 0)
-    query = select(RunRow).order_by(RunRow.created_at.desc(), RunRow.id).limit(limit)
-    return list(session.scalars(query.offset(offset))), total
+def list_runs(
+    session: Session, limit: int, offset: int = 0, machine: str | None = None
+) -> tuple[list[RunRow], int]:
+    """Runs newest first (of one machine, when given), one page, and how many there are."""
+    where = [RunRow.machine == machine] if machine is not None else []
+    total = int(session.scalar(select(func.count()).select_from(RunRow).where(*where)) or 0)
+    query = select(RunRow).where(*where).order_by(RunRow.created_at.desc(), RunRow.id)
+    return list(session.scalars(query.limit(limit).offset(offset))), total
+
+
+def machines(session: Session) -> list[tuple[str, int]]:
+    """The machines runs were measured on, with how many runs each, most runs first."""
+    query = (
+        select(RunRow.machine, func.count())
+        .where(RunRow.machine.is_not(None))
+        .group_by(RunRow.machine)
+        .order_by(func.count().desc(), RunRow.machine)
+    )
+    return [(str(name), int(count)) for name, count in session.execute(query)]
 
 
 def get_run_with_suite(session: Session, run_id: str) -> RunRow | None:
@@ -49,6 +63,16 @@ def get_run_with_suite(session: Session, run_id: str) -> RunRow | None:
 def count_with_status(session: Session, status: str) -> int:
     """How many runs are in `status`."""
     query = select(func.count()).select_from(RunRow).where(RunRow.status == status)
+    return int(session.scalar(query) or 0)
+
+
+def count_queued(session: Session, server_id: str) -> int:
+    """How many runs a server has waiting in its queue."""
+    query = (
+        select(func.count())
+        .select_from(RunRow)
+        .where(RunRow.status == "queued", RunRow.server_id == server_id)
+    )
     return int(session.scalar(query) or 0)
 
 

@@ -69,6 +69,7 @@ class ModelRow(Base):
     port: Mapped[int | None] = mapped_column(Integer)
     pid: Mapped[int | None] = mapped_column(Integer)  # the user's server, for attribution
     host_pid: Mapped[int | None] = mapped_column(Integer)  # the host process we started
+    server_id: Mapped[str | None] = mapped_column(String(40))  # the server serving it now
     status: Mapped[str] = mapped_column(String(20))
     last_error: Mapped[str | None] = mapped_column(Text)
     last_heartbeat: Mapped[float | None] = mapped_column(Float)
@@ -98,6 +99,10 @@ class RunRow(Base):
     requests_total: Mapped[int] = mapped_column(Integer)
     requests_done: Mapped[int] = mapped_column(Integer, default=0)
     worker_pid: Mapped[int | None] = mapped_column(Integer)  # the process measuring it
+    server_id: Mapped[str | None] = mapped_column(String(40))  # the server that owns it
+    machine: Mapped[str | None] = mapped_column(String(200))  # where it was measured
+    endpoint: Mapped[str | None] = mapped_column(String(2000))  # of a run reported by the CLI
+    duration_s: Mapped[float | None] = mapped_column(Float)  # measured length, exact
     sweep_id: Mapped[str | None] = mapped_column(String(40))  # the sweep it is a point of
     created_at: Mapped[float] = mapped_column(Float)
     started_at: Mapped[float | None] = mapped_column(Float)
@@ -107,6 +112,8 @@ class RunRow(Base):
         Index(None, "created_at"),
         Index(None, "status", "created_at"),
         Index(None, "sweep_id", "created_at"),
+        Index(None, "status", "server_id"),
+        Index(None, "machine", "created_at"),
     )
 
 
@@ -131,8 +138,34 @@ class SweepRow(Base):
     created_at: Mapped[float] = mapped_column(Float)
     started_at: Mapped[float | None] = mapped_column(Float)
     completed_at: Mapped[float | None] = mapped_column(Float)
+    server_id: Mapped[str | None] = mapped_column(String(40))  # the server driving it
 
     __table_args__ = (Index(None, "created_at"),)
+
+
+class ServerRow(Base):
+    """A `flperf serve` process using this database: who it is and when it was last alive.
+
+    Servers on several machines may share one PostgreSQL database (fleet mode). Each owns the
+    runs it queued; a run is interrupted only when its own server's heartbeat goes stale.
+    `identity` (machine name + data folder) lets a restarted server take over its previous
+    incarnation's runs at once instead of waiting for the heartbeat to age.
+    """
+
+    __tablename__ = "servers"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    machine: Mapped[str] = mapped_column(String(200))
+    identity: Mapped[str] = mapped_column(String(64))
+    hostname: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    url: Mapped[str | None] = mapped_column(String(300))
+    fingerprint: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    started_at: Mapped[float] = mapped_column(Float)
+    heartbeat_at: Mapped[float] = mapped_column(Float)
+    stopped_at: Mapped[float | None] = mapped_column(Float)
+
+    __table_args__ = (Index(None, "identity"),)
 
 
 class ResultRow(Base):
@@ -143,7 +176,7 @@ class ResultRow(Base):
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
     position: Mapped[int] = mapped_column(Integer)
-    model_id: Mapped[str] = mapped_column(String(40))
+    model_id: Mapped[str] = mapped_column(String(300))
     model_alias: Mapped[str | None] = mapped_column(String(200))
     scenario: Mapped[str] = mapped_column(String(200))
     tps: Mapped[float | None] = mapped_column(Float)
@@ -176,7 +209,7 @@ class RequestRow(Base):
 
     run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
     index: Mapped[int] = mapped_column(Integer, primary_key=True)
-    model: Mapped[str] = mapped_column(String(40))
+    model: Mapped[str] = mapped_column(String(300))
     scenario: Mapped[str] = mapped_column(String(200))
     iteration: Mapped[int] = mapped_column(Integer)
     warmup: Mapped[bool] = mapped_column(Boolean)
@@ -215,7 +248,7 @@ class SampleRow(Base):
 
     id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
     run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
-    model_id: Mapped[str] = mapped_column(String(40))
+    model_id: Mapped[str] = mapped_column(String(300))
     t_ms: Mapped[float] = mapped_column(Float)
     wall_time: Mapped[float] = mapped_column(Float)
     cpu_percent: Mapped[float | None] = mapped_column(Float)

@@ -25,6 +25,13 @@ export function requestCount(run) {
   return d ? `${f.int(d.done)} / ${f.int(d.total)}` : "–";
 }
 
+/** The machine a run was measured on, linking to that machine's runs. */
+export function runMachine(run) {
+  if (!run.machine) return "–";
+  return h("a", { href: `/results?machine=${encodeURIComponent(run.machine)}`, text: run.machine,
+    title: `Runs measured on ${run.machine}` });
+}
+
 export function runLink(run) {
   return h("a", { href: `/results?run=${encodeURIComponent(run.id)}`, text: f.shortId(run.id),
     title: run.id });

@@ -4,7 +4,7 @@ import { api, seg } from "../api.js";
 import { h, $, show, badge, empty, failure, table, toast, poll, confirmAction, busy } from "../dom.js";
 import * as f from "../format.js";
 import { axis, plot } from "../charts.js";
-import { newestFirst, requestCount, runLink, runModels, runStatus } from "../runs.js";
+import { newestFirst, requestCount, runLink, runMachine, runModels, runStatus } from "../runs.js";
 
 const ACTIVE = new Set(["queued", "running"]);
 let suites = [];
@@ -234,6 +234,7 @@ function renderRuns() {
     { label: "Run", value: runLink },
     { label: "Suite", value: (r) => r.suite_name },
     { label: "Models", class: "clip", value: (r) => runModels(r).join(", ") },
+    { label: "Machine", value: runMachine },
     { label: "Scenarios", num: true, value: (r) => f.int((r.scenarios || []).length) },
     { label: "Requests", num: true, value: requestCount },
     { label: "Status", value: runStatus },

@@ -5,7 +5,7 @@ import { h, $, show, badge, empty, failure, table } from "../dom.js";
 import * as f from "../format.js";
 import { axis, categoryAxis, chartBox, label, plot } from "../charts.js";
 import { catalogue, formatter, metricText, metricsOf } from "../metric_columns.js";
-import { newestFirst, runLabel, runStatus } from "../runs.js";
+import { newestFirst, runLabel, runMachine, runStatus } from "../runs.js";
 
 let picked = (new URLSearchParams(window.location.search).get("runs") || "").split(",").filter(Boolean);
 
@@ -18,7 +18,7 @@ function renderPicker(runs) {
     return;
   }
   const order = (id) => picked.indexOf(id);
-  show("run-picks", h("ul", { class: "pick-list" }, newestFirst(runs).map((r) => h("li", {},
+  const item = (r) => h("li", {},
     h("label", { class: "check" },
       h("input", { type: "checkbox", value: r.id, name: "run", checked: picked.includes(r.id),
         on: { change: (e) => {
@@ -27,12 +27,24 @@ function renderPicker(runs) {
         } } }),
       order(r.id) >= 0 ? h("span", { class: "badge pick", text: order(r.id) === 0 ? "baseline" : `#${order(r.id) + 1}` }) : null,
       h("span", { text: runLabel(r) }), " ", runStatus(r),
-      h("code", { class: "muted small", text: ` ${f.shortId(r.id)}` }))))));
+      h("code", { class: "muted small", text: ` ${f.shortId(r.id)}` })));
+  const sorted = newestFirst(runs);
+  const machines = [...new Set(sorted.map((r) => r.machine || "unknown machine"))];
+  // Several machines (fleet mode): one group each, so "laptop A vs desktop B" is two clicks.
+  show("run-picks", machines.length < 2
+    ? h("ul", { class: "pick-list" }, sorted.map(item))
+    : machines.map((m) => h("fieldset", { class: "pick-group", attrs: { "data-machine": m } },
+      h("legend", { text: m }),
+      h("ul", { class: "pick-list" }, sorted.filter((r) => (r.machine || "unknown machine") === m).map(item)))));
 }
+
+// Set once the compared runs are known: the machine of each run when they span several.
+let machineOf = () => null;
 
 function columnName(entry, runIndex) {
   const device = entry.device ? ` (${entry.device})` : "";
-  return `${entry.model_alias || entry.model_id}${device} · run ${runIndex + 1}`;
+  const machine = machineOf(entry.run_id);
+  return `${entry.model_alias || entry.model_id}${device} · run ${runIndex + 1}${machine ? ` @ ${machine}` : ""}`;
 }
 
 function verdictBadge(d) {
@@ -129,6 +141,8 @@ async function runComparison() {
   }
   const runIds = view.runs.map((r) => r.id);
   const runIndex = (id) => runIds.indexOf(id);
+  const machines = new Map(view.runs.map((r) => [r.id, r.machine]));
+  machineOf = new Set(machines.values()).size > 1 ? (id) => machines.get(id) : () => null;
   show("comparison",
     comparabilityNotice(view),
     h("section", { class: "card" }, h("div", { class: "card-head" }, h("h2", { text: "Runs" }),
@@ -137,6 +151,7 @@ async function runComparison() {
       { label: "", value: (r) => `run ${runIndex(r.id) + 1}` },
       { label: "Id", value: (r) => h("a", { href: `/results?run=${encodeURIComponent(r.id)}`, text: r.id }) },
       { label: "Label", value: runLabel },
+      { label: "Machine", value: runMachine },
       { label: "Workload", value: (r) => h("code", { text: (r.workload_hash || "").slice(0, 12) }) },
     ])),
     view.scenarios.length ? null : empty("No scenario in common.", "Pick runs of the same suite."));

@@ -2,7 +2,7 @@
 import { api } from "../api.js";
 import { h, show, badge, empty, failure, table, poll, facts } from "../dom.js";
 import * as f from "../format.js";
-import { newestFirst, runLink, runModels, runStatus } from "../runs.js";
+import { newestFirst, runLink, runMachine, runModels, runStatus } from "../runs.js";
 
 function stat(label, value, detail, href) {
   const body = [h("span", { class: "stat-label", text: label }),
@@ -70,11 +70,36 @@ function renderRuns(runs) {
     { label: "Run", value: runLink },
     { label: "Suite", value: (r) => r.suite_name },
     { label: "Models", class: "clip", value: (r) => runModels(r).join(", ") },
+    { label: "Machine", value: runMachine },
     { label: "Status", value: runStatus },
     { label: "Started", value: (r) => f.when(r.started_at ?? r.created_at) },
     { label: "Duration", num: true, value: (r) => r.started_at && r.completed_at
       ? f.duration(r.completed_at - r.started_at) : "–" },
   ]));
+}
+
+function serverState(s) {
+  if (s.stopped_at) return badge("idle", "stopped");
+  return s.alive ? badge("ok", "alive") : badge("error", "silent");
+}
+
+function renderFleet(fleet) {
+  const servers = fleet.servers || [];
+  if (!servers.length) {
+    show("fleet", h("p", { class: "muted", text: "No server has joined this database yet." }));
+    return;
+  }
+  const runsOn = new Map((fleet.machines || []).map((m) => [m.name, m.runs]));
+  const live = servers.filter((s) => !s.stopped_at);
+  show("fleet", table(live.length ? live : servers.slice(0, 5), [
+    { label: "Machine", value: (s) => h("span", { class: "inline" },
+      h("a", { href: `/results?machine=${encodeURIComponent(s.machine)}`, text: s.machine }),
+      s.current ? h("span", { class: "badge pick", text: "this server" }) : null) },
+    { label: "Address", class: "clip", value: (s) => s.url || `${s.hostname} · pid ${s.pid}` },
+    { label: "State", value: serverState },
+    { label: "Heartbeat", value: (s) => f.ago(s.heartbeat_at) },
+    { label: "Runs", num: true, value: (s) => f.int(runsOn.get(s.machine) ?? 0) },
+  ], { dense: true }));
 }
 
 async function load(path, render, target, what) {
@@ -90,4 +115,5 @@ poll(() => Promise.all([
   load("/api/models", (d) => renderModels(d.models), "models", "Could not load models"),
   load("/api/system/health", renderHealth, "health", "Could not check health"),
   load("/api/benchmarks/runs", (d) => renderRuns(d.runs), "runs", "Could not load runs"),
+  load("/api/system/servers", renderFleet, "fleet", "Could not list the servers"),
 ]), 5000);

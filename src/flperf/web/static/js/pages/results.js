@@ -6,24 +6,34 @@ import * as f from "../format.js";
 import { catalogue, metricColumns, metricText, metricsOf } from "../metric_columns.js";
 import { chartGrid, drawDistributions, drawLatency, drawResources, drawThroughput, drawTradeoff } from "../results_charts.js";
 import { requestsSection } from "../requests_table.js";
-import { aliasLookup, newestFirst, requestCount, runLink, runModels, runStatus } from "../runs.js";
+import { aliasLookup, newestFirst, requestCount, runLink, runMachine, runModels, runStatus } from "../runs.js";
 
-const runId = new URLSearchParams(window.location.search).get("run");
+const params = new URLSearchParams(window.location.search);
+const runId = params.get("run");
+const machine = params.get("machine");
 
 async function pickRun() {
   try {
-    const runs = newestFirst((await api.get("/api/benchmarks/runs")).runs || []);
+    const query = machine ? `?machine=${encodeURIComponent(machine)}` : "";
+    const runs = newestFirst((await api.get(`/api/benchmarks/runs${query}`)).runs || []);
+    if (!runs.length && machine) {
+      show("results", empty(`No runs measured on ${machine}.`, "Runs appear here once a server on that machine measures one.",
+        h("a", { class: "button", href: "/results", text: "All runs" })));
+      return;
+    }
     if (!runs.length) {
       show("results", empty("No results yet.", "Run a benchmark first; its results open here.",
         h("a", { class: "button primary", href: "/benchmarks", text: "Run a benchmark" })));
       return;
     }
     show("results", h("section", { class: "card" },
-      h("div", { class: "card-head" }, h("h2", { text: "Pick a run" })),
+      h("div", { class: "card-head" }, h("h2", { text: machine ? `Runs measured on ${machine}` : "Pick a run" }),
+        machine ? h("a", { href: "/results", text: "All machines" }) : null),
       table(runs, [
         { label: "Run", value: runLink },
         { label: "Suite", value: (r) => r.suite_name },
         { label: "Models", class: "clip", value: (r) => runModels(r).join(", ") },
+        { label: "Machine", value: runMachine },
         { label: "Status", value: runStatus },
         { label: "Created", value: (r) => f.when(r.created_at) },
       ])));
@@ -54,6 +64,7 @@ function header(run) {
       ["Status", runStatus(run)],
       ["Suite", run.suite_name],
       ["Models", runModels(run).join(", ")],
+      ["Machine", runMachine(run)],
       ["Scenarios", (run.scenarios || []).join(", ")],
       ["Started", f.when(run.started_at)],
       ["Duration", duration],
