@@ -60,13 +60,15 @@ def test_descriptions_default_to_the_result_schema() -> None:
 
 
 def test_every_figure_of_a_result_has_an_entry() -> None:
-    shown = {m.key for m in metrics("report_detail")} | {
-        m.path[-1] for m in metrics("report_detail")
-    }
+    detail = metrics("report_detail")
+    shown = {m.key for m in detail} | {m.path[-1] for m in detail}
+    shown |= {m.per[-1] for m in detail if m.per}  # a ratio shows both counts
     nested = {"model_id", "scenario", "resources", "slo_results", "trial_stats"}
     for name, info in ResultMetrics.model_fields.items():
         if name not in nested and info.annotation != Summary | None:
             assert name in shown, f"ResultMetrics.{name} has no catalogue entry"
+    for name in ResultMetrics.model_computed_fields:
+        assert name in shown, f"ResultMetrics.{name} has no catalogue entry"
     for name in [*MonitorSummary.model_fields, *MonitorSummary.model_computed_fields]:
         assert name == "window_s" or name in shown, f"MonitorSummary.{name} has no entry"
     summaries = {n for n, i in ResultMetrics.model_fields.items() if i.annotation == Summary | None}
@@ -95,6 +97,10 @@ def test_values_small_samples_and_composites_are_read_from_the_result() -> None:
     assert text("errors_by_kind") == "http_500: 1"
     assert text("token_sources") == "usage: 3"
     assert text("quality_pass") == MISSING  # nothing was checked
+    assert text("quality") == MISSING and metric("quality").value(result) is None
+    checked = result.model_copy(update={"quality_checked": 8, "quality_passed": 6})
+    assert metric("quality").text(checked, number, MISSING) == f"{number(75.0, '%')} (n=8)"
+    assert metric("quality_pass").text(checked, number, MISSING) == "6/8"
     assert text("requests_attempted") == "4"
     assert text("proc_cpu_avg") == MISSING  # not sampled
     sampled = result.model_copy(

@@ -8,6 +8,7 @@ import pytest
 from flperf.bench.stats import (
     Slo,
     compare,
+    compare_proportions,
     describe,
     evaluate_slos,
     parse_slo,
@@ -209,3 +210,19 @@ def test_run_level_slo_uses_the_percentile_over_requests() -> None:
     assert (empty.n, empty.observed_ms, empty.met) == (0, None, None)
     assert run_meets_slos(parse_slos("ttft_p50_ms=51"), requests)
     assert not run_meets_slos(parse_slos("ttft_p50_ms=51,ttft_p95_ms=95"), requests)
+
+
+def test_pass_rates_are_compared_with_fishers_exact_test() -> None:
+    # 6/6 against 0/6: the exact two-sided p is 2 / C(12, 6) = 2 / 924.
+    apart = compare_proportions(6, 6, 0, 6)
+    assert apart.method == "fisher" and apart.verdict == "different" and apart.significant
+    assert apart.p_value == pytest.approx(2 / 924)
+    assert (apart.mean_a, apart.mean_b, apart.rel_diff_pct) == (100.0, 0.0, -100.0)
+    close = compare_proportions(9, 10, 8, 10)
+    assert close.verdict == "no difference" and close.p_value == pytest.approx(1.0)
+    # A baseline passing nothing is still tested: the rates are counts, not means to divide by.
+    from_zero = compare_proportions(0, 12, 12, 12)
+    assert from_zero.verdict == "different" and from_zero.rel_diff_pct is None
+    assert compare_proportions(3, 3, 0, 0).verdict == "insufficient data"
+    with pytest.raises(ValueError, match="passes"):
+        compare_proportions(4, 3, 0, 1)

@@ -69,6 +69,18 @@ async def test_output_length_comes_from_config_then_request_then_default(
     assert sim.server.log.requests[0].planned == tokens
 
 
+async def test_an_answer_replaces_the_first_chunks_text_and_leads_a_whole_reply() -> None:
+    async with serving(output_tokens=3, answer="Canberra.", role_chunk=False) as sim:
+        seen = await stream_chat(sim, stream_options={"include_usage": True})
+        url = sim.url + "/v1/chat/completions"
+        async with sim.session.post(url, json=chat_body(stream=False)) as response:
+            body = await response.json()
+    texts = [c["choices"][0]["delta"].get("content") for c in seen.chunks() if c["choices"]]
+    assert texts == ["Canberra.", "tok ", "tok ", None]
+    assert seen.chunks()[-1]["usage"]["completion_tokens"] == 3  # counts unchanged
+    assert body["choices"][0]["message"]["content"] == "Canberra.tok tok "
+
+
 async def test_non_streamed_response_is_one_json_completion_with_usage() -> None:
     async with serving(output_tokens=6) as sim:
         url = sim.url + "/v1/chat/completions"

@@ -3,7 +3,8 @@
 For each compared metric: the difference of the aggregates, whether it is an improvement (the
 metric's direction), and whether it is larger than the noise. Significance is judged on the
 per-request values behind the metric (its `basis`), never on the aggregates: Welch's t-test by
-default, or a seeded bootstrap of the means. Metrics without a basis (error rates) are not tested.
+default, or a seeded bootstrap of the means; a pass rate (quality) by Fisher's exact test on
+the passes and fails. Metrics without a basis (error rates) are not tested.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pydantic import BaseModel, Field
 from flperf.bench.metric_catalog import Basis, Metric, metrics
 from flperf.bench.metrics import ResultMetrics
 from flperf.bench.records import RequestRecord, Status
-from flperf.bench.stats import compare
+from flperf.bench.stats import compare, compare_proportions
 
 Method = Literal["welch", "bootstrap"]
 
@@ -70,12 +71,14 @@ def diff_metric(
     better = None if diff is None or diff == 0 else (diff > 0) == higher
     verdict = significant = p_value = used = None
     if metric.basis is not None:
-        test = compare(
-            per_request_values(base_records, metric.basis),
-            per_request_values(other_records, metric.basis),
-            method=method,
-            seed=seed,
-        )
+        base_values = per_request_values(base_records, metric.basis)
+        other_values = per_request_values(other_records, metric.basis)
+        if metric.basis == "quality_pass":  # pass (1) or fail (0): a proportion
+            test = compare_proportions(
+                int(sum(base_values)), len(base_values), int(sum(other_values)), len(other_values)
+            )
+        else:
+            test = compare(base_values, other_values, method=method, seed=seed)
         verdict, p_value, used = test.verdict, test.p_value, test.method
         significant = test.significant if test.verdict != "insufficient data" else None
     return MetricDiff(

@@ -23,7 +23,9 @@ from flperf.bench.metrics import SMALL_SAMPLE, ResultMetrics, Summary
 Better = Literal["higher", "lower"]
 Group = Literal["performance", "reliability", "resources"]
 Kind = Literal["value", "ratio", "counts", "list"]
-Basis = Literal["ttft_ms", "e2e_ms", "itl_ms", "gen_tps"]
+Basis = Literal["ttft_ms", "e2e_ms", "itl_ms", "gen_tps", "quality_pass"]
+"""Record fields behind a significance test; `quality_pass` (pass or not) is tested as a
+proportion (Fisher's exact test), the others as means."""
 View = Literal["cli", "compare", "report", "report_html", "report_detail", "ui", "ui_card"]
 """Where a metric is shown:
 
@@ -107,6 +109,9 @@ class Metric(BaseModel):
     trial_key: str | None = Field(
         None, description="Key of this metric's spread across trials in a result's trial_stats"
     )
+    n_path: tuple[str, ...] | None = Field(
+        None, description="The count the value is computed over, written `(n=...)` beside it"
+    )
     group: Group
     views: tuple[View, ...] = Field(description="Views that show this metric")
 
@@ -118,8 +123,9 @@ class Metric(BaseModel):
             data = {k: v for k, v in data.items() if k != "tail"}
         if isinstance(data, dict) and "path" in data:
             description, _ = _field_info(tuple(data["path"]))
-            if data.get("per") is not None:
-                _field_info(tuple(data["per"]))
+            for other in ("per", "n_path"):
+                if data.get(other) is not None:
+                    _field_info(tuple(data[other]))
             if not data.get("description"):
                 data = {**data, "description": description}
         return data
@@ -130,6 +136,8 @@ class Metric(BaseModel):
             raise ValueError(f"metric {self.key!r}: a ratio needs `per`, other kinds none")
         if self.basis is not None and self.kind != "value":
             raise ValueError(f"metric {self.key!r}: only a value can have a `basis`")
+        if self.n_path is not None and self.kind != "value":
+            raise ValueError(f"metric {self.key!r}: only a value can have `n_path`")
         if "compare" in self.views and (self.kind != "value" or self.better is None):
             raise ValueError(f"metric {self.key!r}: compared metrics need a value and `better`")
         return self
@@ -167,7 +175,13 @@ class Metric(BaseModel):
         as `a/b`, counts as `key: n, ...`, lists joined; `missing` where there is nothing."""
         raw = read(result, self.path)
         if self.kind == "value":
-            return number(_number(raw), self.unit)
+            text = number(_number(raw), self.unit)
+            n = _number(read(result, self.n_path)) if self.n_path else None
+            return (
+                f"{text} (n={number(n, '')})"
+                if n is not None and _number(raw) is not None
+                else text
+            )
         if self.kind == "ratio":
             whole = _number(read(result, self.per or ()))
             return f"{number(_number(raw), '')}/{number(whole, '')}" if whole else missing
@@ -282,6 +296,19 @@ METRICS: tuple[Metric, ...] = (
         trial_key="tps",
         # The system figure has no per-request value; decode speed per request is its proxy.
         basis="gen_tps",
+        group=_PERF,
+        views=("cli", "compare", "report", "report_detail", "ui", "ui_card"),
+    ),
+    Metric(
+        key="quality",
+        label="Quality",
+        unit="%",
+        better="higher",
+        path=("quality_score",),
+        n_path=("quality_checked",),
+        basis="quality_pass",
+        description="Replies passing their scenario's answer check, percent of those checked "
+        "(n); beside throughput, so a faster model that answers worse shows",
         group=_PERF,
         views=("cli", "compare", "report", "report_detail", "ui", "ui_card"),
     ),
@@ -476,27 +503,11 @@ METRICS: tuple[Metric, ...] = (
     ),
     Metric(
         key="quality_pass",
-        label="Quality pass",
+        label="Answers passing / checked",
         kind="ratio",
         path=("quality_passed",),
         per=("quality_checked",),
         description="Replies matching the scenario's expected pattern / replies checked",
-        group=_REL,
-        views=("ui",),
-    ),
-    Metric(
-        key="quality_checked",
-        label="Answers checked",
-        path=("quality_checked",),
-        description="Successful replies checked against the scenario's expected pattern",
-        group=_REL,
-        views=("report_detail",),
-    ),
-    Metric(
-        key="quality_passed",
-        label="Answers passing the check",
-        path=("quality_passed",),
-        description="Checked replies that match the scenario's expected pattern",
         group=_REL,
         views=("report_detail",),
     ),

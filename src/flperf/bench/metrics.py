@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, computed_field, model_validator
 
 from flperf.bench.records import RequestRecord, Status, error_key
 from flperf.bench.resource_figures import MonitorSummary
@@ -125,8 +125,10 @@ class ResultMetrics(BaseModel):
     max_tokens: int | None = Field(description="Largest max_tokens requested")
     token_sources: dict[str, int] = Field(description="How output tokens were counted")
     tokens_disagree: int = Field(description="Requests whose token counts disagree")
-    quality_checked: int
-    quality_passed: int
+    quality_checked: int = Field(
+        description="Successful replies checked against their scenario's expected answer"
+    )
+    quality_passed: int = Field(description="Checked replies matching the expected answer")
     cold_ttft_ms: float | None = Field(
         default=None, description="TTFT of the first request (cold start), ms"
     )
@@ -159,6 +161,16 @@ class ResultMetrics(BaseModel):
             if data.get("tpot") is None and isinstance(itl, Mapping):
                 data["tpot"] = itl.get("mean")
         return data
+
+    @computed_field(  # type: ignore[prop-decorator]
+        description="Quality score: percent of checked replies matching their scenario's "
+        "expected answer (n = quality_checked); None when no reply was checked"
+    )
+    @property
+    def quality_score(self) -> float | None:
+        if not self.quality_checked:
+            return None
+        return 100.0 * self.quality_passed / self.quality_checked
 
     @property
     def slos_met(self) -> bool | None:

@@ -2,6 +2,7 @@
 
 `describe` summarises one figure measured over several trials (mean, spread, 95 % CI);
 `compare` tells whether two sets of trials differ (Welch's t-test or a seeded bootstrap);
+`compare_proportions` whether two pass rates differ (Fisher's exact test);
 `parse_slo` / `request_meets_slos` / `evaluate_slos` judge latencies against thresholds such as
 `ttft_p95_ms=500`.
 """
@@ -26,6 +27,7 @@ __all__ = [
     "SloResult",
     "TrialStats",
     "compare",
+    "compare_proportions",
     "describe",
     "evaluate_slos",
     "parse_slo",
@@ -80,7 +82,9 @@ class Comparison(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    method: Literal["welch", "bootstrap"] = Field(description="Test used for `significant`.")
+    method: Literal["welch", "bootstrap", "fisher"] = Field(
+        description="Test used for `significant` (fisher: of two pass rates)."
+    )
     alpha: float = Field(description="Significance level; the CI has confidence 1 - alpha.")
     n_a: int = Field(description="Values in A.")
     n_b: int = Field(description="Values in B.")
@@ -90,7 +94,9 @@ class Comparison(BaseModel):
         None, description="(mean_b - mean_a) / |mean_a| * 100; None when mean_a is 0 or missing."
     )
     p_value: float | None = Field(
-        None, description="Welch's two-sided t-test p-value (reported for both methods)."
+        None,
+        description="Welch's two-sided t-test p-value (reported for both methods of means); "
+        "Fisher's exact test's for pass rates.",
     )
     ci_low_pct: float | None = Field(None, description="Lower CI bound of rel_diff_pct.")
     ci_high_pct: float | None = Field(None, description="Upper CI bound of rel_diff_pct.")
@@ -147,6 +153,42 @@ def compare(
             "p_value": p_value,
             "ci_low_pct": ci_low,
             "ci_high_pct": ci_high,
+            "significant": significant,
+            "verdict": "different" if significant else "no difference",
+        }
+    )
+
+
+def compare_proportions(
+    passed_a: int, n_a: int, passed_b: int, n_b: int, alpha: float = 0.05
+) -> Comparison:
+    """Whether B's pass rate differs from A's: Fisher's exact test (two-sided) on the 2x2 table
+    of passes and fails, exact at any sample size. Means are the rates in percent; needs one
+    value on each side."""
+    from scipy import stats as scipy_stats  # slow import, only when needed
+
+    if not (0 <= passed_a <= n_a and 0 <= passed_b <= n_b):
+        raise ValueError("passes must be between 0 and the number checked")
+    rate_a = 100.0 * passed_a / n_a if n_a else None
+    rate_b = 100.0 * passed_b / n_b if n_b else None
+    result = Comparison(
+        method="fisher",
+        alpha=alpha,
+        n_a=n_a,
+        n_b=n_b,
+        mean_a=rate_a,
+        mean_b=rate_b,
+        rel_diff_pct=(rate_b - rate_a) / rate_a * 100 if rate_a and rate_b is not None else None,
+        verdict="insufficient data",
+    )
+    if not n_a or not n_b:
+        return result
+    table = [[passed_a, n_a - passed_a], [passed_b, n_b - passed_b]]
+    p_value = float(scipy_stats.fisher_exact(table).pvalue)
+    significant = p_value < alpha
+    return result.model_copy(
+        update={
+            "p_value": p_value,
             "significant": significant,
             "verdict": "different" if significant else "no difference",
         }

@@ -13,8 +13,8 @@ from flperf.bench.metrics import SMALL_SAMPLE, ResultMetrics
 
 
 def results_console() -> Console:
-    """Console for result tables: the terminal's width, or 180 columns when piped to a file."""
-    return Console(width=None if sys.stdout.isatty() else 180)
+    """Console for result tables: the terminal's width, or 200 columns when piped to a file."""
+    return Console(width=None if sys.stdout.isatty() else 200)
 
 
 def _ms(value: float | None) -> str:
@@ -42,8 +42,8 @@ def results_table(results: Sequence[ResultMetrics], title: str = "Results") -> T
     metric catalogue's `cli` view."""
     columns = metrics("cli")
     table = Table(title=title, header_style="bold", show_lines=False)
-    table.add_column("model")
-    table.add_column("scenario")
+    table.add_column("model", no_wrap=True)
+    table.add_column("scenario", no_wrap=True)  # a name split over lines reads as two
     for metric in columns:  # the unit under the label keeps the table narrow
         table.add_column(f"{metric.label}\n{metric.unit}".rstrip(), justify="right")
     for r in results:

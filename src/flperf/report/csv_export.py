@@ -63,6 +63,8 @@ def _flatten(result: ResultMetrics) -> dict[str, Any]:
                 row[f"{name}_{key}"] = count
         else:
             row[name] = value
+    for name in ResultMetrics.model_computed_fields:  # derived figures (quality_score)
+        row[name] = getattr(result, name)
     return row
 
 

@@ -69,6 +69,7 @@ def simulate(
     stall: Annotated[float, typer.Option(help=_help("stall"))] = 0.0,
     stall_s: Annotated[float, typer.Option(help=_help("stall_s"))] = _default("stall_s"),
     capacity: Annotated[int | None, typer.Option(help=_help("capacity"))] = None,
+    answer: Annotated[str | None, typer.Option(help=_help("answer"))] = None,
     log_limit: Annotated[int, typer.Option(help=_help("log_limit"))] = _default("log_limit"),
     spin_ms: Annotated[float, typer.Option(help=_help("spin_ms"))] = _default("spin_ms"),
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
@@ -98,6 +99,7 @@ def simulate(
             stall=stall,
             stall_s=stall_s,
             capacity=capacity,
+            answer=answer,
             log_limit=log_limit,
             spin_ms=spin_ms,
         )

@@ -46,6 +46,12 @@ class SimConfig(BaseModel):
     malformed: float = Field(0.0, ge=0, le=1, description="Rate of one broken SSE chunk.")
     stall: float = Field(0.0, ge=0, le=1, description="Rate of streams that stop and hang.")
     stall_s: float = Field(30.0, ge=0, description="How long a stalled stream is held open.")
+    answer: str | None = Field(
+        None,
+        max_length=2000,
+        description="Text the first content chunk carries instead of its tokens' text (a reply "
+        "that a suite's answer check passes or fails); token counts are unchanged.",
+    )
     capacity: int | None = Field(
         None,
         ge=1,

@@ -38,7 +38,7 @@ class Planner:
     def __init__(self, config: SimConfig, log: WriteLog) -> None:
         self.config = config
         self.log = log
-        self.wire = Wire(config.model)
+        self.wire = Wire(config.model, config.answer)
         self._rates = [(kind, rate) for kind, rate in config.fault_rates().items() if rate > 0]
         self._ttft_ns = config.ttft_ms * 1e6
         self._itl_ns = config.itl_ms * 1e6
@@ -169,6 +169,10 @@ class Planner:
         for index, tokens in enumerate(chunk_tokens):
             if index == broken:
                 steps.append((offsets[index], MALFORMED, MALFORMED_ENTRY))
+            elif index == 0 and wire.answer is not None:
+                steps.append(
+                    (offsets[0], wire.first_chunk(prefix, tokens), self._content_entry(tokens))
+                )
             elif tokens == per_chunk:
                 steps.append((offsets[index], full_chunk, full_entry))
             else:

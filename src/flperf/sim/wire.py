@@ -65,8 +65,9 @@ def error_response(status: int, message: str, keep_alive: bool, **extra: str) ->
 class Wire:
     """Encoder of chat completion responses for one model name."""
 
-    def __init__(self, model: str) -> None:
+    def __init__(self, model: str, answer: str | None = None) -> None:
         self.model = model
+        self.answer = answer
         model_json = json.dumps(model).encode()
         self._id_open = b'data: {"id":"chatcmpl-sim-'
         self._created_open = b'","object":"chat.completion.chunk","created":'
@@ -109,6 +110,19 @@ class Wire:
             delta = self._content_deltas[tokens] = text.encode()
         return frame(prefix + delta + _TAIL_OPEN)
 
+    def first_chunk(self, prefix: bytes, tokens: int) -> bytes:
+        """The first content chunk: the configured answer's text, else like any other."""
+        if self.answer is None:
+            return self.content_chunk(prefix, tokens)
+        text = json.dumps({"content": self.answer}, separators=(",", ":"))
+        return frame(prefix + text.encode() + _TAIL_OPEN)
+
+    def reply_text(self, tokens: int) -> str:
+        """Whole reply text of ``tokens`` tokens (non-streamed), the answer first."""
+        if self.answer is None:
+            return token_text(tokens)
+        return self.answer + token_text(max(0, tokens - 1))
+
     def finish_chunk(self, prefix: bytes, finish_reason: str) -> bytes:
         """Framed final choice chunk: empty delta and a finish reason."""
         return frame(prefix + b'{},"finish_reason":"%s"}]}\n\n' % finish_reason.encode())
@@ -144,7 +158,7 @@ class Wire:
             "choices": [
                 {
                     "index": 0,
-                    "message": {"role": "assistant", "content": token_text(completion)},
+                    "message": {"role": "assistant", "content": self.reply_text(completion)},
                     "finish_reason": finish_reason,
                 }
             ],

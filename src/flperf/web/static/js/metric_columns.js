@@ -51,7 +51,14 @@ export function metricText(metric, result) {
   }
   if (metric.kind === "counts") return counts(raw);
   if (metric.kind === "list") return raw && raw.length ? raw.join(", ") : "–";
-  return formatter(metric.unit)(raw);
+  return withN(metric, result, formatter(metric.unit)(raw), raw);
+}
+
+/** `text` with the count the value is over, "(n=12)", for metrics that declare one. */
+export function withN(metric, result, text, raw) {
+  if (!metric.n_path || !f.isNum(raw)) return text;
+  const n = read(result, metric.n_path);
+  return f.isNum(n) ? `${text} (n=${f.int(n)})` : text;
 }
 
 /** The summary a tail statistic comes from, when that summary has too few samples. */

@@ -4,7 +4,7 @@ import { api } from "../api.js";
 import { h, $, show, badge, empty, failure, table } from "../dom.js";
 import * as f from "../format.js";
 import { axis, categoryAxis, chartBox, label, plot } from "../charts.js";
-import { catalogue, formatter, metricText, metricsOf } from "../metric_columns.js";
+import { catalogue, formatter, metricText, metricsOf, withN } from "../metric_columns.js";
 import { newestFirst, runLabel, runMachine, runStatus } from "../runs.js";
 
 let picked = (new URLSearchParams(window.location.search).get("runs") || "").split(",").filter(Boolean);
@@ -59,9 +59,10 @@ function cell(entry, metric) {
   if (!d) return h("span", { class: "value", text: metricText(metric, entry.result) });
   const tone = d.better === null ? "" : d.better ? "good" : "bad";
   return h("span", { class: "cmp-cell" },
-    h("span", { class: "value", text: formatter(metric.unit)(d.value) }),
+    h("span", { class: "value", text: withN(metric, entry.result, formatter(metric.unit)(d.value), d.value) }),
     h("span", { class: `delta ${d.significant ? tone : "muted"}`,
-      title: d.p_value !== null && d.p_value !== undefined ? `Welch p = ${f.num(d.p_value, 4)} on ${d.basis}` : "",
+      title: d.p_value !== null && d.p_value !== undefined
+        ? `${d.method === "fisher" ? "Fisher exact" : "Welch"} p = ${f.num(d.p_value, 4)} on ${d.basis}` : "",
       text: f.signedPct(d.rel_diff_pct) }),
     verdictBadge(d));
 }
@@ -146,7 +147,7 @@ async function runComparison() {
   show("comparison",
     comparabilityNotice(view),
     h("section", { class: "card" }, h("div", { class: "card-head" }, h("h2", { text: "Runs" }),
-      h("span", { class: "muted small", text: `Differences are tested with Welch's t-test on the per-request values; the first column is the baseline.` })),
+      h("span", { class: "muted small", text: `Differences are tested on the per-request values (Welch's t-test; pass rates by Fisher's exact test); the first column is the baseline.` })),
     table(view.runs, [
       { label: "", value: (r) => `run ${runIndex(r.id) + 1}` },
       { label: "Id", value: (r) => h("a", { href: `/results?run=${encodeURIComponent(r.id)}`, text: r.id }) },
