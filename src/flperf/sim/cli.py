@@ -70,6 +70,10 @@ def simulate(
     stall_s: Annotated[float, typer.Option(help=_help("stall_s"))] = _default("stall_s"),
     capacity: Annotated[int | None, typer.Option(help=_help("capacity"))] = None,
     log_limit: Annotated[int, typer.Option(help=_help("log_limit"))] = _default("log_limit"),
+    ollama: Annotated[bool, typer.Option(help=_help("ollama"))] = False,
+    ollama_size_mb: Annotated[float, typer.Option(help=_help("ollama_size_mb"))] = _default(
+        "ollama_size_mb"
+    ),
     spin_ms: Annotated[float, typer.Option(help=_help("spin_ms"))] = _default("spin_ms"),
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on (0 picks a free one).")] = 8000,
@@ -99,6 +103,8 @@ def simulate(
             stall_s=stall_s,
             capacity=capacity,
             log_limit=log_limit,
+            ollama=ollama,
+            ollama_size_mb=ollama_size_mb,
             spin_ms=spin_ms,
         )
     except ValidationError as exc:

@@ -72,6 +72,8 @@ class ModelRow(Base):
     status: Mapped[str] = mapped_column(String(20))
     last_error: Mapped[str | None] = mapped_column(Text)
     last_heartbeat: Mapped[float | None] = mapped_column(Float)
+    # the latest `ModelLifecycle` facts: last load, memory after it, last unload, download
+    lifecycle: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[float] = mapped_column(Float)
     updated_at: Mapped[float] = mapped_column(Float)
     deleted_at: Mapped[float | None] = mapped_column(Float)
@@ -99,6 +101,8 @@ class RunRow(Base):
     requests_done: Mapped[int] = mapped_column(Integer, default=0)
     worker_pid: Mapped[int | None] = mapped_column(Integer)  # the process measuring it
     sweep_id: Mapped[str | None] = mapped_column(String(40))  # the sweep it is a point of
+    # model id -> the `ModelLifecycle` of that model in this run
+    lifecycle: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[float] = mapped_column(Float)
     started_at: Mapped[float | None] = mapped_column(Float)
     completed_at: Mapped[float | None] = mapped_column(Float)
