@@ -64,7 +64,7 @@ def test_html_lifecycle_table_marks_only_a_loaded_first_request_cold(
     start = page.index('id="lifecycle"')
     section = page[start : page.index("</ul>", start)]
     assert "Memory after load" in section and "Warm TTFT" in section
-    cold, external = MODELS
+    cold = MODELS[0]
     report = RunReport.from_document(lifecycle_doc)
     assert report.document.lifecycle_rows()[0].cold_ttft_ms == _first_ttft(lifecycle_doc, cold)
     assert report.document.lifecycle_rows()[1].cold_ttft_ms is None
