@@ -61,6 +61,7 @@ def test_demo_model_load_memory_unload_and_cold_versus_warm_runs(server: LiveSer
     facts = warm["run"]["lifecycle"][model_id]
     assert facts["started_for_run"] is False and facts["cold_start"] is False
     assert facts["load_ms"] == started["load_ms"]  # the load that happened before the run
+    assert facts["unload_ms"] is None and "left running" in facts["unavailable"]["unload"]
     (row,) = warm["lifecycle"]
     assert row["cold_ttft_ms"] is None and row["first_ttft_ms"] is not None
     assert "already loaded" in row["unavailable"]["cold"]

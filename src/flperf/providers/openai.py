@@ -136,7 +136,7 @@ def server_lifecycle(info: EndpointInfo, model_id: str, timeout_s: float) -> Mod
         .with_reason("unload", "the user's server unloads models on its own terms")
     )
     if info.kind != "ollama":
-        why = f"a {info.kind} server tells nothing about loading models over its OpenAI API"
+        why = f"this server ({info.kind}) tells nothing about loading models over its OpenAI API"
         return facts.with_reason("load", why).with_reason("memory", why)
     facts = facts.with_reason("load", OLLAMA_LOAD_TIME)
     answer = _get(info.base_url + "/api/ps", timeout_s)

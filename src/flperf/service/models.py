@@ -236,8 +236,9 @@ class ModelService:
         return served
 
     def stop(self, model_id: str) -> ModelLifecycle | None:
-        """Stop the model's service (openai: nothing to stop, the status becomes stopped); the
-        model's lifecycle facts with what stopping took, when something was stopped."""
+        """Stop the model's service (openai: nothing to stop, the status becomes stopped); what
+        its provider tells of the server just stopped (its load and unload), None when nothing
+        was stopped."""
         row = self._row(model_id)
         with self._lock(model_id):
             provider = self._providers.get(row.provider)
@@ -245,14 +246,14 @@ class ModelService:
                 stopped = provider.stop(self._target(row))
             except ProviderError as exc:
                 raise UnavailableError(f"could not stop {row.alias}: {exc}") from exc
-            facts = self._remember(model_id, stopped)
+            self._remember(model_id, stopped)
             if provider.owns_server:
                 self._copy_server_logs(row, provider)
                 self._update(model_id, status="stopped", endpoint=None, port=None, host_pid=None)
             else:
                 self._update(model_id, status="stopped")
         self._logbook.service(model_id, "info", "Service stopped")
-        return facts
+        return stopped
 
     def _remember(self, model_id: str, facts: ModelLifecycle | None) -> ModelLifecycle | None:
         """Merge new lifecycle facts into the model's latest ones; the result."""
@@ -268,10 +269,11 @@ class ModelService:
 
     def lifecycle_now(self, model_id: str) -> ModelLifecycle:
         """What the model's provider tells now (an Ollama server: whether the model is loaded
-        and its memory), kept as the model's latest facts."""
+        and its memory), also merged into the model's latest facts."""
         row = self._row(model_id, include_deleted=True)
         facts = self._providers.get(row.provider).lifecycle(self._target(row))
-        return self._remember(model_id, facts) or facts
+        self._remember(model_id, facts)
+        return facts
 
     def _remember_download(self, row: ModelRow, provider: Provider) -> None:
         """Keep the time and size of a download the provider finished."""
@@ -376,6 +378,10 @@ class ModelService:
         facts = served.lifecycle or ModelLifecycle()
         if provider.owns_server:  # a host started now loads the model now; a running one did
             facts = facts.model_copy(update={"started_for_run": started, "cold_start": started})
+            if not started:  # its unload (if any) belongs to another cycle, not to this run
+                facts = facts.model_copy(update={"unload_ms": None, "stop_ms": None}).with_reason(
+                    "unload", "running before the run, and left running after it"
+                )
         else:  # the user's server: only it can tell whether it holds the model already
             facts = facts.model_copy(update={"started_for_run": False})
         target = Target(

@@ -36,14 +36,20 @@ export function reasons(unavailable) {
     entries.map(([group, why]) => h("li", {}, h("strong", { text: `${group}: ` }), why)));
 }
 
-/** Columns of a model's latest facts, for the configured-models table. */
-export function modelColumns() {
-  return [
-    { label: "Last load", num: true, title: "Loading the model, at its last start", value: (m) => fact(m.lifecycle, "load_ms", f.ms) },
-    { label: "Memory after load", num: true, title: "The server's memory right after the load (Foundry host: its RSS; Ollama: what /api/ps reports)", value: (m) => fact(m.lifecycle, "memory_after_load_mb", f.mb) },
-    { label: "Last unload", num: true, title: "Unloading the model when it was last stopped", value: (m) => fact(m.lifecycle, "unload_ms", f.ms) },
-    { label: "Download", class: "lifecycle-download", title: "Time and size of the model's download", value: (m) => download(m.lifecycle) },
-  ];
+/** The configured-models table's lifecycle column: last load, memory after it, last unload
+ * and download, one short line each. */
+export function modelColumn() {
+  const line = (label, value) => h("span", { class: "lc-line" }, h("span", { class: "muted", text: `${label} ` }), value);
+  return {
+    label: "Lifecycle",
+    class: "lifecycle-cell small",
+    title: "Last load, the server's memory right after it (Foundry host: its RSS; Ollama: what /api/ps reports), last unload, and the model's download",
+    value: (m) => h("div", { class: "lc-lines" },
+      line("load", fact(m.lifecycle, "load_ms", f.ms)),
+      line("memory", fact(m.lifecycle, "memory_after_load_mb", f.mb)),
+      line("unload", fact(m.lifecycle, "unload_ms", f.ms)),
+      line("download", download(m.lifecycle))),
+  };
 }
 
 /** A model's latest facts as a definition list (the detail dialog). */

@@ -4,7 +4,7 @@ import { api, hasRoute, seg } from "../api.js";
 import { h, $, show, badge, empty, failure, table, toast, poll, confirmAction, busy, facts } from "../dom.js";
 import * as f from "../format.js";
 import { mountCacheSection } from "../model_cache.js";
-import { modelColumns, modelFacts } from "../lifecycle.js";
+import { modelColumn, modelFacts } from "../lifecycle.js";
 
 let models = [];
 let lastModelsJson = "";
@@ -112,7 +112,7 @@ function renderModels(force = false) {
     { label: "Status", value: statusCell },
     { label: "Endpoint", class: "clip mono", value: (m) => m.endpoint || "–" },
     { label: "Last seen", value: (m) => f.ago(m.last_heartbeat) },
-    ...modelColumns(),
+    modelColumn(),
     { label: "Actions", value: actionsCell },
   ], { rowClass: (m) => `model-row status-${m.status}` }));
   document.querySelectorAll("#configured tbody tr").forEach((row, i) => {
