@@ -226,11 +226,6 @@ def capture_lifecycle(out_dir: Path) -> None:
                 page.goto(server.url + "/models")
                 expect(page.locator("#configured table")).to_be_visible(timeout=30_000)
                 page.wait_for_load_state("networkidle")
-                page.add_style_tag(content=".topbar { position: static; }")
-                page.locator("section[aria-labelledby=configured-h]").screenshot(
-                    path=str(out_dir / "models-lifecycle.png")
-                )
-                print(f"saved {out_dir / 'models-lifecycle.png'}")
                 row = page.locator("#configured tbody tr", has_text="flperf-demo")
                 row.get_by_role("button", name="Test & logs").click()
                 expect(page.locator("#detail-health dl")).to_be_visible(timeout=30_000)
