@@ -61,6 +61,7 @@ def test_every_config_field_reaches_the_process() -> None:
         model="m", ttft_ms=12.5, itl_ms=0.1, output_tokens=9, tokens_per_chunk=3, jitter=0.25,
         seed=42, role_chunk=False, fail_500=0.1, fail_429=0.05, disconnect=0.01,
         malformed=0.02, stall=0.03, stall_s=2.0, capacity=4, log_limit=10, spin_ms=0.5,
+        ollama=True, ollama_size_mb=64.0,
     )  # fmt: skip
     defaults = SimConfig().model_dump()
     changed = {name for name, value in config.model_dump().items() if value != defaults[name]}
