@@ -10,8 +10,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from flperf.host import start_host
-from flperf.providers import DEMO_MODEL_ID
+from flperf.host import HostHandle, start_host
+from flperf.providers import DEMO_MODEL_ID, ModelTarget, OpenAIProvider
 from flperf.providers.local_models import demo_model_source
 
 pytestmark = pytest.mark.foundry
@@ -76,3 +76,12 @@ def test_a_registered_folder_says_nothing_was_downloaded(
         assert "registered" in facts.unavailable["download"]
     finally:
         handle.stop()
+
+
+def test_a_host_added_as_an_external_endpoint_tells_its_own_facts(demo_host: HostHandle) -> None:
+    target = ModelTarget("openai", demo_host.model_id, endpoint=demo_host.url)
+    facts = OpenAIProvider().lifecycle(target)
+    measured = demo_host.lifecycle
+    assert measured is not None and facts.source == "flperf-host"
+    assert facts.load_ms == pytest.approx(measured.load_ms)
+    assert facts.memory_after_load_mb == pytest.approx(measured.memory_after_load_mb)

@@ -128,13 +128,19 @@ def server_lifecycle(info: EndpointInfo, model_id: str, timeout_s: float) -> Mod
 
     Ollama lists the models it holds in memory, with their size, on ``/api/ps``: whether the
     model is loaded now (``cold_start``: the next request loads it) and how much memory it
-    takes. Other servers tell nothing over their OpenAI-compatible API; `unavailable` says so.
+    takes. A flperf host tells the facts it measured on ``/health``. Other servers tell nothing
+    over their OpenAI-compatible API; `unavailable` says so.
     """
     facts = (
         ModelLifecycle(source=info.kind)
         .with_reason("download", "the user's server holds the model: flperf downloads nothing")
         .with_reason("unload", "the user's server unloads models on its own terms")
     )
+    if info.kind == "flperf-host":  # a host another flperf started: it tells its own facts
+        health = _get(info.base_url + "/health", timeout_s)
+        told = health.body.get("lifecycle") if isinstance(health.body, dict) else None
+        if isinstance(told, dict):
+            return ModelLifecycle.model_validate(told).model_copy(update={"source": info.kind})
     if info.kind != "ollama":
         why = f"this server ({info.kind}) tells nothing about loading models over its OpenAI API"
         return facts.with_reason("load", why).with_reason("memory", why)
