@@ -47,6 +47,20 @@ def test_warmup_requests_are_excluded_from_aggregates() -> None:
     assert result.warmup_requests == 1 and result.requests_attempted == 1
     assert result.window_s == pytest.approx(1.0)
     assert result.cold_ttft_ms == 900.0
+    assert result.warm_ttft_ms == 100.0  # every request after the first
+
+
+def test_warm_ttft_is_the_median_of_successful_requests_after_the_first() -> None:
+    records = [
+        make_record(index=0, ttft_ms=500.0, start_ms=0.0, end_ms=600.0),
+        make_record(index=1, ttft_ms=10.0, start_ms=700.0, end_ms=800.0),
+        make_record(index=2, ttft_ms=30.0, start_ms=900.0, end_ms=1000.0),
+        make_failure(ErrorKind.HTTP, index=3, start_ms=1100.0, end_ms=1200.0, http_status=500),
+    ]
+    result = aggregate(records, "m", "s")
+    assert result.cold_ttft_ms == 500.0
+    assert result.warm_ttft_ms == pytest.approx(20.0)
+    assert aggregate(records[:1], "m", "s").warm_ttft_ms is None
 
 
 def test_error_and_timeout_rates_are_percent_of_attempted_with_kinds() -> None:

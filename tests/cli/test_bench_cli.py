@@ -251,6 +251,18 @@ def test_bench_starts_the_demo_model_through_a_real_host_and_stops_it(tmp_path: 
     assert all(r["output_tokens"] == 50 and r["token_source"] == "usage" for r in doc["requests"])
     after = {p.pid for p in psutil.Process().children(recursive=True)}
     assert after <= before  # every host process it started is gone
+    # Its host was started for the run: load facts, then the unload when it was stopped.
+    facts = doc["run"]["lifecycle"]["flperf-demo"]
+    assert facts["started_for_run"] is True and facts["cold_start"] is True
+    assert facts["load_ms"] > 0 and facts["memory_after_load_mb"] > 0
+    assert facts["unload_ms"] is not None and facts["stop_ms"] > 0
+    assert "built locally" in facts["unavailable"]["download"]
+    summary = next(r for r in doc["results"] if r["scenario"] == "*")
+    first = min(doc["requests"], key=lambda r: r["start_ms"])
+    assert summary["cold_ttft_ms"] == first["ttft_ms"]
+    later = sorted(r["ttft_ms"] for r in doc["requests"] if r is not first)
+    assert summary["warm_ttft_ms"] == later[1]  # the median of the other three
+    assert "Model lifecycle" in done.stdout and "cold" in done.stdout
 
 
 @pytest.mark.foundry
@@ -258,3 +270,41 @@ def test_unknown_foundry_model_fails_with_the_reason() -> None:
     done = flperf("bench", "--model", "no-such-model-xyz", "--iterations", "1", timeout=240)
     assert done.returncode == 2
     assert "no-such-model-xyz" in done.stderr and "no model could be started" in done.stderr
+
+
+def test_an_ollama_server_tells_whether_the_model_was_loaded_and_its_memory(
+    tmp_path: Path,
+) -> None:
+    config = SimConfig(model="llama-sim", ttft_ms=1.0, output_tokens=4, ollama=True)
+    with start_simulator(config) as ollama:
+        runs = []
+        for name in ("first", "second"):
+            out = tmp_path / f"{name}.json"
+            done = flperf(
+                "bench", "--endpoint", ollama.url, "--model", "llama-sim", "--prompt", "hi",
+                "--iterations", "2", "--json", str(out),
+            )  # fmt: skip
+            assert done.returncode == 0, done.stderr
+            runs.append(json.loads(out.read_text())["run"]["lifecycle"]["llama-sim"])
+    first, second = runs
+    # Not loaded before the first run: its first request loaded it (a cold start)...
+    assert first["source"] == "ollama" and first["cold_start"] is True
+    assert first["started_for_run"] is False
+    assert first["memory_after_load_mb"] == 512.0  # /api/ps after the run
+    assert "load_duration" in first["unavailable"]["load"]
+    # ...and the second run found it loaded.
+    assert second["cold_start"] is False and second["memory_after_load_mb"] == 512.0
+
+
+def test_a_plain_openai_server_marks_lifecycle_facts_unavailable_with_the_reason(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "run.json"
+    with start_simulator(SimConfig(output_tokens=4)) as sim:
+        done = bench_prompt(sim, "--iterations", "2", "--json", str(out))
+    assert done.returncode == 0, done.stderr
+    facts = json.loads(out.read_text())["run"]["lifecycle"]["sim-model"]
+    assert facts["cold_start"] is None and facts["load_ms"] is None
+    assert set(facts["unavailable"]) == {"download", "load", "memory", "unload"}
+    assert "tells nothing about loading" in facts["unavailable"]["load"]
+    assert "n/a" in done.stdout and "tells nothing about loading" in done.stdout

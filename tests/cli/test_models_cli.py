@@ -113,6 +113,14 @@ def test_demo_model_is_available_startable_and_healthy(server: dict[str, str]) -
     assert run(server, "health", "demo").returncode == 0
     assert "Service started" in run(server, "logs", "demo").stdout
     assert run(server, "stop", "demo").returncode == 0
+    listed = run(server, "list").stdout
+    assert "last load ms" in listed and "memory after load MiB" in listed
+    row = next(line for line in listed.splitlines() if "│ demo " in line)
+    load, memory, unload, download = (c.strip() for c in row.strip("│ ").split("│")[-4:])
+    assert float(load) > 0 and float(memory) > 0  # measured by its host at the start
+    assert float(unload) >= 0  # and the unload when it was stopped
+    assert download.startswith("n/a") and "MiB" in download  # not downloaded; its size
+    assert "built locally" in listed  # why
 
 
 def test_bad_input_and_no_server_give_one_line_errors(server: dict[str, str]) -> None:

@@ -142,3 +142,31 @@ def test_preparing_a_public_model_offline_ends_failed_with_the_reason(
         assert time.monotonic() < deadline, "the download neither failed nor finished"
         time.sleep(0.1)
     assert status.state == "failed" and "offline" in (status.error or "")
+
+
+def test_a_model_already_on_disk_has_no_download_time_and_a_failed_download_none_either(
+    foundry: FoundryProvider,
+) -> None:
+    # Public-catalog downloads need the internet; offline, what can be checked is that nothing
+    # is invented: no download ran for the demo model, and a failed one records no time.
+    demo = ModelTarget("foundry", DEMO_MODEL_ID)
+    foundry.prepare(demo)
+    assert foundry.lifecycle(demo).download_ms is None
+    public = ModelTarget("foundry", "qwen2.5-0.5b-instruct-generic-cpu:4")
+    foundry.prepare(public)
+    task = foundry.download_status(public.model_id)
+    assert task is not None and task.wait(15)
+    facts = foundry.lifecycle(public)
+    assert facts.download_ms is None and "not started" in facts.unavailable["load"]
+
+
+def test_a_finished_download_is_remembered_with_its_time_and_the_size_on_disk(
+    foundry: FoundryProvider,
+) -> None:
+    # What the download task does once `model.download()` returns, on a model whose files are
+    # here (the demo's): its time and the size of its folder become the model's download facts.
+    sdk_model = foundry._sdk_model(DEMO_MODEL_ID)
+    foundry._remember_download("some-model:1", sdk_model, 1234.5)
+    facts = foundry.lifecycle(ModelTarget("foundry", "some-model:1"))
+    assert facts.download_ms == 1234.5 and facts.downloaded_at is not None
+    assert facts.download_mb is not None and 0.5 < facts.download_mb < 8

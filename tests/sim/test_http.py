@@ -45,6 +45,28 @@ async def test_models_health_and_config_routes() -> None:
     assert config["model"] == "my-model"
 
 
+async def test_like_ollama_the_model_is_listed_in_memory_once_a_chat_loaded_it() -> None:
+    async with serving(model="llama", ollama=True, ollama_size_mb=2.0) as sim:
+        version = await sim.get_json("/api/version")
+        before = await sim.get_json("/api/ps")
+        status, _ = await sim.post_json("/v1/chat/completions", json.loads(SMALL_CHAT))
+        after = await sim.get_json("/api/ps")
+        await sim.post_json("/sim/reset", {})
+        reset = await sim.get_json("/api/ps")
+    assert "version" in version and before == {"models": []} and status == 200
+    assert after["models"] == [
+        {"name": "llama", "model": "llama", "size": 2 * 1024 * 1024, "size_vram": 0}
+    ]
+    assert reset == {"models": []}
+
+
+async def test_without_ollama_mode_its_routes_are_not_there() -> None:
+    async with serving() as sim:
+        for path in ("/api/ps", "/api/version"):
+            async with sim.session.get(sim.url + path) as response:
+                assert response.status == 404
+
+
 @pytest.mark.parametrize(
     ("body", "message"),
     [

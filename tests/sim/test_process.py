@@ -62,6 +62,7 @@ def test_every_config_field_reaches_the_process() -> None:
         seed=42, role_chunk=False, fail_500=0.1, fail_429=0.05, disconnect=0.01,
         malformed=0.02, stall=0.03, stall_s=2.0, capacity=4, log_limit=10, spin_ms=0.5,
         answer="Canberra, of course.",
+        ollama=True, ollama_size_mb=64.0,
     )  # fmt: skip
     defaults = SimConfig().model_dump()
     changed = {name for name, value in config.model_dump().items() if value != defaults[name]}

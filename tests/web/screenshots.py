@@ -1,11 +1,12 @@
 """Capture the UI's screenshots for the docs from a real server with real runs.
 
-    python -m tests.web.screenshots docs/images [sweeps]
+    python -m tests.web.screenshots docs/images [sweeps|lifecycle]
 
 Starts `flperf serve` in a temporary data folder, adds the built-in demo model (Foundry Local)
 and the flperf simulator as an external OpenAI-compatible endpoint, runs benchmarks, and saves
 one PNG per page at 1280x800 (plus the results charts, a dark-mode and a narrow view). With
-`sweeps`, only the Sweeps page (a sweep of the demo model and one of a simulator with a capacity).
+`sweeps`, only the Sweeps page (a sweep of the demo model and one of a simulator with a capacity);
+with `lifecycle`, only the lifecycle views (the demo model and an Ollama-like simulator).
 """
 
 from __future__ import annotations
@@ -193,10 +194,63 @@ def capture_sweeps(out_dir: Path) -> None:
             server.stop()
 
 
+def capture_lifecycle(out_dir: Path) -> None:
+    """Lifecycle on the Models and Results pages: the demo model started by a run (cold), then
+    measured again while running (warm), beside an Ollama-like simulator that tells its memory."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    home = Path(tempfile.mkdtemp(prefix="flperf-shots-"))
+    sim_config = SimConfig(model="llama3.2:1b", ttft_ms=30, itl_ms=4, jitter=0.2, ollama=True)
+    with start_simulator(sim_config) as sim:
+        server = start_server(home, f"sqlite:///{home / 'flperf.db'}")
+        try:
+            demo = server.post("/models", json={"alias": "flperf-demo", "model_id": DEMO_ID})
+            external = server.post(
+                "/models",
+                json={
+                    "alias": "llama3.2 (Ollama)",
+                    "model_id": "llama3.2:1b",
+                    "provider": "openai",
+                    "endpoint": sim.url,
+                },
+            )
+            ids = [demo.json()["model"]["id"], external.json()["model"]["id"]]
+            cold = run(server, ids, iterations=6, scenarios=["Short Q&A"])
+            wait_run_finished(server, cold, timeout=600)
+            server.post(f"/models/{ids[0]}/start").raise_for_status()
+            warm = run(server, ids, iterations=6, scenarios=["Short Q&A"])
+            wait_run_finished(server, warm, timeout=600)
+            server.post(f"/models/{ids[0]}/stop").raise_for_status()
+            with sync_playwright() as playwright:
+                browser = launch_chromium(playwright)
+                page = browser.new_page(viewport=DESKTOP)
+                page.goto(server.url + "/models")
+                expect(page.locator("#configured table")).to_be_visible(timeout=30_000)
+                page.wait_for_load_state("networkidle")
+                row = page.locator("#configured tbody tr", has_text="flperf-demo")
+                row.get_by_role("button", name="Test & logs").click()
+                expect(page.locator("#detail-health dl")).to_be_visible(timeout=30_000)
+                page.locator("#detail-dialog").screenshot(
+                    path=str(out_dir / "models-lifecycle-detail.png")
+                )
+                print(f"saved {out_dir / 'models-lifecycle-detail.png'}")
+                for name, run_id in (("results-lifecycle.png", cold), ("results-warm.png", warm)):
+                    page.goto(server.url + f"/results?run={run_id}")
+                    expect(page.locator("body[data-ready=true]")).to_be_visible(timeout=30_000)
+                    page.add_style_tag(content=".topbar { position: static; }")
+                    page.locator("#lifecycle").screenshot(path=str(out_dir / name))
+                    print(f"saved {out_dir / name}")
+                browser.close()
+        finally:
+            server.stop()
+
+
 if __name__ == "__main__":
     target = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/images")
     if sys.argv[2:] == ["sweeps"]:
         capture_sweeps(target)
+    elif sys.argv[2:] == ["lifecycle"]:
+        capture_lifecycle(target)
     else:
         capture(target)
         capture_sweeps(target)
+        capture_lifecycle(target)

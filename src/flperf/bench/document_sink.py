@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from flperf.bench import event_loop
 from flperf.bench.fingerprint import Fingerprint
+from flperf.bench.lifecycle import ModelLifecycle
 from flperf.bench.metrics import ResultMetrics
 from flperf.bench.records import RequestRecord
 from flperf.bench.resource_figures import ResourceSample
@@ -33,6 +34,7 @@ class DocumentSink:
         self.logs: list[tuple[str, str]] = []
         self._results: list[tuple[int, list[ResultEntry]]] = []
         self._samples: list[tuple[str, list[ResourceSample]]] = []
+        self.lifecycles: dict[str, ModelLifecycle] = {}
 
     def started(self, fingerprint: Fingerprint, ref_ns: int) -> None:
         self.fingerprint = fingerprint
@@ -60,6 +62,9 @@ class DocumentSink:
     def log(self, level: str, message: str) -> None:
         self.logs.append((level, message))
 
+    def lifecycle(self, model: ModelRef, facts: ModelLifecycle) -> None:
+        self.lifecycles[model.key] = facts
+
     def document(
         self, session: BenchSession, outcome: SessionOutcome, endpoint: str | None = None
     ) -> RunDocument:
@@ -84,6 +89,7 @@ class DocumentSink:
             duration_s=outcome.duration_s,
             scenarios=[s.name for s in session.suite.scenarios],
             workload_hash=workload_hash(session.suite.content_dict(), session.config),
+            lifecycle=dict(self.lifecycles),
             progress=detail.percent,
             progress_detail=detail,
         )

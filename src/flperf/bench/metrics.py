@@ -130,7 +130,14 @@ class ResultMetrics(BaseModel):
     )
     quality_passed: int = Field(description="Checked replies matching the expected answer")
     cold_ttft_ms: float | None = Field(
-        default=None, description="TTFT of the first request (cold start), ms"
+        default=None,
+        description="TTFT of the first request sent (warm-up included), ms: a cold start only "
+        "when the model was loaded for the run (the run's lifecycle says whether it was)",
+    )
+    warm_ttft_ms: float | None = Field(
+        default=None,
+        description="Median TTFT of the successful measured requests after the first request "
+        "sent, ms (the model warm)",
     )
     resources: MonitorSummary | None = Field(
         default=None,
@@ -178,6 +185,10 @@ class ResultMetrics(BaseModel):
         if not self.slo_results:
             return None
         return all(r.met is True for r in self.slo_results)
+
+
+def _median(values: Sequence[float]) -> float | None:
+    return float(np.median(values)) if values else None
 
 
 def _pct(part: int, whole: int) -> float:
@@ -250,6 +261,7 @@ def aggregate(
         quality_checked=len(quality),
         quality_passed=sum(quality),
         cold_ttft_ms=first.ttft_ms if first is not None else None,
+        warm_ttft_ms=_median([r.ttft_ms for r in ok if r is not first and r.ttft_ms is not None]),
         goodput=rate(good) if good is not None else None,
         slo_pass_rate=_pct(good, len(measured)) if good is not None else None,
         slo_results=evaluate_slos(slos, ok) if slos else None,

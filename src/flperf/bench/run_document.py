@@ -29,6 +29,7 @@ from pydantic import (
 )
 
 from flperf.bench.fingerprint import Fingerprint
+from flperf.bench.lifecycle import LifecycleRow, ModelLifecycle, lifecycle_rows
 from flperf.bench.metrics import ResultMetrics
 from flperf.bench.records import RequestRecord
 from flperf.bench.resource_figures import ResourceSample
@@ -114,6 +115,11 @@ class RunInfo(BaseModel):
     )
     sweep_id: str | None = Field(
         default=None, description="The sweep this run is a point of (`sweep_<hex>`)"
+    )
+    lifecycle: dict[str, ModelLifecycle] = Field(
+        default_factory=dict,
+        description="Each model's lifecycle in this run, by model id: whether the run started "
+        "(and loaded) it, load time, memory after load, unload time, download",
     )
     progress: float = Field(default=0.0, description="Percent of planned requests done, 0-100")
     progress_detail: ProgressDetail = Field(
@@ -258,6 +264,13 @@ class RunDocument(BaseModel):
         """The document as JSON bytes (indented, stable key order, no NaN)."""
         data = self.model_dump(mode="json")
         return orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
+
+    def lifecycle_rows(self) -> list[LifecycleRow]:
+        """Each model's lifecycle in the run beside its first (cold or not) and warm TTFT."""
+        summaries = [r for r in self.results if r.scenario == ALL_SCENARIOS]
+        return lifecycle_rows(
+            self.run.model_ids, self.run.model_aliases, self.run.lifecycle, summaries
+        )
 
     def samples_by_model(self) -> dict[str, list[ResourceSample]]:
         """Samples per model, ordered in time, `t_ns` on the run axis (origin 0)."""

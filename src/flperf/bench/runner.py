@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from time import perf_counter_ns
 
 from flperf.bench.client import Capture, ChatClient, RequestPlan, Tokenizer, build_body
+from flperf.bench.lifecycle import ModelLifecycle
 from flperf.bench.metrics import ResultMetrics, aggregate_run
 from flperf.bench.monitor import ResourceMonitor, ResourceSample
 from flperf.bench.records import RequestRecord, Status
@@ -34,6 +35,8 @@ class Target:
     api_key: str | None = None
     pid: int | None = None
     tokenizer: Tokenizer | None = None
+    lifecycle: ModelLifecycle | None = None
+    """What serving it took (`cold_start`, load time, memory after the load), when known."""
 
 
 @dataclass

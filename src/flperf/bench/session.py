@@ -21,6 +21,7 @@ from time import perf_counter_ns
 from typing import Any, Protocol
 
 from flperf.bench.fingerprint import Fingerprint, run_fingerprint
+from flperf.bench.lifecycle import ModelLifecycle
 from flperf.bench.metrics import ResultMetrics, aggregate
 from flperf.bench.records import RequestRecord, Status
 from flperf.bench.resource_figures import ResourceSample
@@ -54,11 +55,15 @@ class ModelServing(Protocol):
         ...
 
     def serve(self, key: str) -> Target:
-        """Make the model answer (starting its server when needed); raises `ServeError`."""
+        """Make the model answer (starting its server when needed); raises `ServeError`.
+
+        The target's `lifecycle` says what serving it took, when known: whether it was started
+        (`started_for_run`) and loaded (`cold_start`) for this run, load time, memory."""
         ...
 
-    def release(self, key: str) -> None:
-        """Undo what `serve` started for this run (a server already running stays up)."""
+    def release(self, key: str) -> ModelLifecycle | None:
+        """Undo what `serve` started for this run (a server already running stays up); what
+        stopping took (the unload), when something was stopped or the server tells."""
         ...
 
 
@@ -89,6 +94,11 @@ class RunSink(Protocol):
         """Something worth telling about the run."""
         ...
 
+    def lifecycle(self, model: ModelRef, facts: ModelLifecycle) -> None:
+        """What serving (and, later, releasing) the model took in this run; the latest call
+        holds all that is known."""
+        ...
+
 
 class StaticServing:
     """Models already answering at known endpoints: nothing to start or stop."""
@@ -108,7 +118,7 @@ class StaticServing:
     def serve(self, key: str) -> Target:
         return self._targets[key]
 
-    def release(self, key: str) -> None:
+    def release(self, key: str) -> ModelLifecycle | None:
         return None
 
     def close(self) -> None:
@@ -268,6 +278,9 @@ class BenchSession:
             await asyncio.to_thread(self._sink.measured, model, position, results, [], reason)
             self._advance(self.per_model, 0, self.per_model)
             return reason
+        loaded = target.lifecycle
+        if loaded is not None:
+            await asyncio.to_thread(self._sink.lifecycle, model, loaded)
         runner = Runner(
             target,
             self.suite,
@@ -285,7 +298,11 @@ class BenchSession:
         try:
             outcome = await runner.run()
         finally:
-            await asyncio.to_thread(self._serving.release, model.key)
+            released = await asyncio.to_thread(self._serving.release, model.key)
+            if loaded is not None or released is not None:
+                after = released.without_run_flags() if released is not None else None
+                facts = (loaded or ModelLifecycle()).merged(after)
+                await asyncio.to_thread(self._sink.lifecycle, model, facts)
         await asyncio.to_thread(
             self._sink.measured, model, position, outcome.results, outcome.samples, None
         )

@@ -12,10 +12,11 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from flperf.bench.document_sink import DocumentSink
+from flperf.bench.lifecycle import ModelLifecycle
 from flperf.bench.run_config import RunConfig
 from flperf.bench.run_document import ALL_SCENARIOS, RunDocument, RunState
 from flperf.bench.runner import Target
@@ -43,9 +44,15 @@ class HeldServing:
     def serve(self, key: str) -> Target:
         if key not in self._held:
             self._held[key] = self._inner.serve(key)
-        return self._held[key]
+            return self._held[key]
+        target = self._held[key]
+        if target.lifecycle is None:
+            return target
+        # Served for an earlier point: this point neither started nor loaded it.
+        warm = target.lifecycle.model_copy(update={"started_for_run": False, "cold_start": False})
+        return replace(target, lifecycle=warm)
 
-    def release(self, key: str) -> None:
+    def release(self, key: str) -> ModelLifecycle | None:
         return None  # a point ends; the model stays up for the next one
 
     def release_now(self, key: str) -> None:

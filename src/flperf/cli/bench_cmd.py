@@ -33,6 +33,7 @@ from flperf.cli.errors import EXIT_BAD_INPUT, EXIT_CANCELLED, EXIT_SLO_MISSED, f
 from flperf.cli.serving import FoundryServing, endpoint_serving
 from flperf.cli.tables import (
     errors_table,
+    lifecycle_table,
     results_console,
     results_table,
     slo_table,
@@ -220,6 +221,7 @@ def _report(document: RunDocument, json_path: Path | None) -> None:
     names = ", ".join(a or m for m, a in zip(run.model_ids, run.model_aliases, strict=True))
     console.print(results_table(document.results, title=f"{document.run.suite_name} on {names}"))
     for extra in (
+        lifecycle_table(document.lifecycle_rows()),
         errors_table(document.results),
         trials_table(document.results),
         slo_table(document.results),

@@ -9,9 +9,10 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 
+from flperf.bench.lifecycle import ModelLifecycle
 from flperf.cli.api_client import ApiClient
 from flperf.cli.errors import fail
-from flperf.cli.tables import results_console
+from flperf.cli.tables import lifecycle_cells, results_console
 
 models_app = typer.Typer(
     help="Manage models through a running `flperf serve` (FLPERF_API overrides its address).",
@@ -66,7 +67,11 @@ def list_models() -> None:
     table = Table(title="Configured models", header_style="bold")
     for name in ("id", "alias", "model", "provider", "status", "endpoint", "last error"):
         table.add_column(name)
+    for name in ("last load ms", "memory after load MiB", "last unload ms", "download ms"):
+        table.add_column(name, justify="right")
+    notes = []
     for m in models:
+        facts = ModelLifecycle.model_validate(m["lifecycle"]) if m.get("lifecycle") else None
         table.add_row(
             m["id"],
             m["alias"],
@@ -75,7 +80,11 @@ def list_models() -> None:
             m["status"],
             _cell(m.get("endpoint")),
             _cell(m.get("last_error")),
+            *lifecycle_cells(facts),
         )
+        if facts is not None:
+            notes += [f"{m['alias']}: {group}: {why}" for group, why in facts.unavailable.items()]
+    table.caption = "\n".join(["n/a:", *notes]) if notes else None
     console.print(table)
 
 

@@ -8,17 +8,42 @@ started just before the model's turn and stopped right after it, as the server d
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
+from flperf.bench.lifecycle import ModelLifecycle
 from flperf.bench.runner import Target
 from flperf.bench.session import ModelRef, ServeError, StaticServing
 
 
 def endpoint_serving(
     names: Sequence[str], endpoint: str, api_key: str | None, pid: int | None
-) -> StaticServing:
+) -> EndpointServing:
     """Models of an OpenAI-compatible server the user runs (nothing to start or stop)."""
-    return StaticServing([Target(name, endpoint, name, api_key=api_key, pid=pid) for name in names])
+    return EndpointServing(
+        [Target(name, endpoint, name, api_key=api_key, pid=pid) for name in names]
+    )
+
+
+class EndpointServing(StaticServing):
+    """Models of a server the user runs, with what that server tells about their lifecycle
+    (Ollama: whether a model is loaded before its turn, its memory after; others: nothing,
+    and why)."""
+
+    def serve(self, key: str) -> Target:
+        target = super().serve(key)
+        facts = self._facts_now(target).model_copy(update={"started_for_run": False})
+        return replace(target, lifecycle=facts)
+
+    def release(self, key: str) -> ModelLifecycle | None:
+        return self._facts_now(super().serve(key))
+
+    @staticmethod
+    def _facts_now(target: Target) -> ModelLifecycle:
+        from flperf.providers import ModelTarget, OpenAIProvider
+
+        model = ModelTarget("openai", target.served_model, endpoint=target.endpoint)
+        return OpenAIProvider().lifecycle(model)
 
 
 class FoundryServing:
@@ -64,13 +89,24 @@ class FoundryServing:
             )
         except ProviderError as exc:  # a host that does not come up is one too
             raise ServeError(_first_line(exc)) from None
-        return Target(name=key, endpoint=served.base_url, served_model=served.model, pid=served.pid)
+        # Every model gets a host of its own for its turn: it is started and loaded for it.
+        facts = (served.lifecycle or ModelLifecycle()).model_copy(
+            update={"started_for_run": True, "cold_start": True}
+        )
+        return Target(
+            name=key,
+            endpoint=served.base_url,
+            served_model=served.model,
+            pid=served.pid,
+            lifecycle=facts,
+        )
 
-    def release(self, key: str) -> None:
+    def release(self, key: str) -> ModelLifecycle | None:
         from flperf.providers import ModelTarget
 
-        if key in self._ids:
-            self._provider.stop(ModelTarget(provider="foundry", model_id=self._ids[key]))
+        if key not in self._ids:
+            return None
+        return self._provider.stop(ModelTarget(provider="foundry", model_id=self._ids[key]))
 
     def close(self) -> None:
         """Stop every host still running (after a failure or Ctrl-C)."""

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from rich.console import Console
 from rich.table import Table
 
+from flperf.bench.lifecycle import LifecycleRow, ModelLifecycle
 from flperf.bench.metric_catalog import metrics, trial_label
 from flperf.bench.metrics import SMALL_SAMPLE, ResultMetrics
 
@@ -110,3 +111,67 @@ def trials_table(results: Sequence[ResultMetrics]) -> Table | None:
             cells.append(f"{_ms(st.mean)}{ci}{cv}")
         table.add_row(r.model_id, "all scenarios" if r.scenario == "*" else r.scenario, *cells)
     return table
+
+
+def _yes_no(value: bool | None) -> str:
+    return "-" if value is None else ("yes" if value else "no")
+
+
+def _fact(value: float | None, group: str, reasons: dict[str, str]) -> str:
+    """A lifecycle figure, or `n/a` when the facts say why it is missing."""
+    if value is not None:
+        return _ms(value)
+    return "n/a" if group in reasons else "-"
+
+
+def lifecycle_table(rows: Sequence[LifecycleRow]) -> Table | None:
+    """Per model of a run: started for it?, load, memory after load, unload, first and warm
+    TTFT; why a figure is n/a in the caption. None when no model has any fact."""
+    shown = [r for r in rows if r.source is not None or r.started_for_run is not None]
+    if not shown:
+        return None
+    table = Table(title="Model lifecycle", header_style="bold")
+    table.add_column("model")
+    for heading in (
+        "started\nfor run",
+        "load\nms",
+        "memory after\nload MiB",
+        "unload\nms",
+        "first TTFT\nms",
+        "cold\nstart",
+        "warm TTFT\nms",
+    ):
+        table.add_column(heading, justify="right")
+    notes = []
+    for r in shown:
+        reasons = r.unavailable
+        table.add_row(
+            r.alias or r.model_id,
+            _yes_no(r.started_for_run),
+            _fact(r.load_ms, "load", reasons),
+            _fact(r.memory_after_load_mb, "memory", reasons),
+            _fact(r.unload_ms, "unload", reasons),
+            _ms(r.first_ttft_ms),
+            _yes_no(r.cold_start),
+            _ms(r.warm_ttft_ms),
+        )
+        notes += [f"{r.alias or r.model_id}: {group}: {why}" for group, why in reasons.items()]
+    table.caption = "\n".join(notes) or None
+    return table
+
+
+def lifecycle_cells(facts: ModelLifecycle | None) -> list[str]:
+    """A model's latest load, memory after it, unload and download, for `flperf models list`
+    (`n/a` where its server tells nothing; `-` before it was first started)."""
+    if facts is None:
+        return ["-", "-", "-", "-"]
+    reasons = {str(g): why for g, why in facts.unavailable.items()}
+    download = _fact(facts.download_ms, "download", reasons)
+    if facts.download_mb is not None:
+        download = f"{download} ({facts.download_mb:,.1f} MiB)"
+    return [
+        _fact(facts.load_ms, "load", reasons),
+        _fact(facts.memory_after_load_mb, "memory", reasons),
+        _fact(facts.unload_ms, "unload", reasons),
+        download,
+    ]

@@ -3,24 +3,30 @@
 It binds its port first (a busy port fails at once), starts Foundry Local with flperf's data
 folders, finds and loads the model (LOCAL catalog first: registered folders and the demo model;
 then the public catalog's downloaded models), serves OpenAI-compatible HTTP on 127.0.0.1 and
-prints one readiness line on stdout. On failure it prints one error line and exits with the
-code of its `HostErrorKind`. SIGTERM or SIGINT (SIGBREAK on Windows) stops it.
+prints one readiness line on stdout, with what the runtime start and the model load took and
+the process's memory right after the load. On failure it prints one error line and exits with
+the code of its `HostErrorKind`. SIGTERM or SIGINT (SIGBREAK on Windows) stops it: it unloads
+the model and prints one stop line with the time the unload took.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import errno
 import logging
 import os
 import socket
 import sys
+import time
 from pathlib import Path
+from time import perf_counter
 from typing import Any
 
-from flperf.host.protocol import HostErrorKind, ReadyInfo, error_line, ready_line
+import psutil
+
+from flperf.bench.lifecycle import ModelLifecycle
+from flperf.host.protocol import HostErrorKind, ReadyInfo, error_line, ready_line, stopped_line
 
 log = logging.getLogger("flperf.host")
 HOST = "127.0.0.1"
@@ -91,8 +97,8 @@ def bind(port: int) -> socket.socket:
 
 def open_model(
     home: Path, model_id: str, model_path: Path | None, catalog_urls: tuple[str, ...] | None
-) -> tuple[Any, Any]:
-    """Start the runtime and return (runtime, loaded SDK model)."""
+) -> tuple[Any, Any, ModelLifecycle]:
+    """Start the runtime and return (runtime, loaded SDK model, what starting them took)."""
     from flperf.providers.errors import ModelFolderError, ProviderError
     from flperf.providers.foundry_runtime import FoundryRuntime
     from flperf.providers.local_models import (
@@ -102,10 +108,12 @@ def open_model(
         register_folder,
     )
 
+    began = perf_counter()
     try:
         runtime = FoundryRuntime.open(home, catalog_urls)
     except ProviderError as exc:
         raise HostFailure(HostErrorKind.RUNTIME_ERROR, str(exc)) from exc
+    runtime_init_ms = (perf_counter() - began) * 1000.0
     try:
         if model_path is not None:
             model = register_folder(runtime, model_path, model_id)
@@ -123,11 +131,50 @@ def open_model(
             f"model {model.id} is not downloaded; download it first "
             f"(flperf models download {model.id})",
         )
+    began = perf_counter()
     try:
         model.load()
     except runtime.sdk.FoundryLocalException as exc:
         raise HostFailure(HostErrorKind.RUNTIME_ERROR, f"loading {model.id} failed: {exc}") from exc
-    return runtime, model
+    load_ms = (perf_counter() - began) * 1000.0
+    facts = ModelLifecycle(
+        source="flperf-host",
+        runtime_init_ms=runtime_init_ms,
+        load_ms=load_ms,
+        memory_after_load_mb=_rss_mb(),
+        loaded_at=time.time(),
+    )
+    return runtime, model, _with_files(facts, model)
+
+
+def _rss_mb() -> float | None:
+    """This process's resident memory, MiB."""
+    try:
+        return float(psutil.Process().memory_info().rss) / (1024 * 1024)
+    except psutil.Error:
+        return None
+
+
+_NOT_DOWNLOADED = {
+    "demo": "the demo model is built locally from flperf's recipe: nothing is downloaded",
+    "local": "a folder registered in the LOCAL catalog: nothing is downloaded",
+    "public": "downloaded before this host started; its time is known only for downloads "
+    "flperf ran",
+}
+
+
+def _with_files(facts: ModelLifecycle, model: Any) -> ModelLifecycle:
+    """`facts` with the size of the model's files and why their download time is unknown."""
+    from flperf.providers.local_models import describe, folder_mib
+
+    try:
+        info = describe(model)
+    except Exception:  # a description is a nicety; the model is loaded and serves anyway
+        return facts.with_reason("download", "the runtime could not describe the model")
+    size = folder_mib(info.path) if info.path else info.size_mb
+    return facts.model_copy(update={"download_mb": size}).with_reason(
+        "download", _NOT_DOWNLOADED[info.source]
+    )
 
 
 def _find(runtime: Any, model_id: str) -> Any:
@@ -166,20 +213,30 @@ async def _watch_parent(parent_pid: int, stop: asyncio.Event) -> None:
 
 
 async def serve(
-    sock: socket.socket, runtime: Any, model: Any, parent_pid: int | None = None
+    sock: socket.socket,
+    runtime: Any,
+    model: Any,
+    parent_pid: int | None = None,
+    lifecycle: ModelLifecycle | None = None,
 ) -> None:
     """Serve until SIGTERM/SIGINT (SIGBREAK on Windows); print the readiness line once listening."""
     from flperf.bench.event_loop import install_interrupt, stop_signals
     from flperf.host.engine import ChatEngine
     from flperf.host.server import HostApp, serve_on
 
-    host_app = HostApp(ChatEngine(runtime.sdk, model), alias=model.alias)
+    host_app = HostApp(ChatEngine(runtime.sdk, model), alias=model.alias, lifecycle=lifecycle)
     server = await serve_on(sock, host_app)
     port = sock.getsockname()[1]
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     uninstall = install_interrupt(loop, stop.set, stop_signals())
-    info = ReadyInfo(port=port, model=model.id, pid=os.getpid(), url=f"http://{HOST}:{port}")
+    info = ReadyInfo(
+        port=port,
+        model=model.id,
+        pid=os.getpid(),
+        url=f"http://{HOST}:{port}",
+        lifecycle=lifecycle,
+    )
     watcher = asyncio.create_task(_watch_parent(parent_pid, stop)) if parent_pid else None
     print(ready_line(info), flush=True)
     log.info("serving %s on %s", model.id, info.url)
@@ -206,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
     home = args.data_dir if args.data_dir is not None else config.home()
     try:
         sock = bind(args.port)
-        runtime, model = open_model(
+        runtime, model, lifecycle = open_model(
             home,
             args.model_id,
             args.model_path,
@@ -222,11 +279,26 @@ def main(argv: list[str] | None = None) -> int:
         return HostErrorKind.RUNTIME_ERROR.exit_code
     from flperf.bench.event_loop import run
 
-    run(serve(sock, runtime, model, args.parent_pid))
-    with contextlib.suppress(Exception):
-        model.unload()
+    run(serve(sock, runtime, model, args.parent_pid, lifecycle))
+    print(stopped_line(unload(model)), flush=True)
     log.info("stopped")
     return 0
+
+
+def unload(model: Any) -> ModelLifecycle:
+    """Unload the model and say how long that took (or why it is not known)."""
+    began = perf_counter()
+    try:
+        model.unload()
+    except Exception as exc:  # stopping goes on; the parent learns why there is no time
+        return ModelLifecycle(source="flperf-host", unloaded_at=time.time()).with_reason(
+            "unload", f"unloading failed: {exc}"
+        )
+    return ModelLifecycle(
+        source="flperf-host",
+        unload_ms=(perf_counter() - began) * 1000.0,
+        unloaded_at=time.time(),
+    )
 
 
 def entry() -> None:

@@ -1,7 +1,10 @@
-"""What a host process tells its parent on stdout: one readiness line or one error line.
+"""What a host process tells its parent on stdout: one readiness line or one error line, and
+one line when it stops.
 
-``FLPERF_HOST_READY {"port": 12345, "model": "...", "pid": 4242, "url": "http://..."}``
+``FLPERF_HOST_READY {"port": 12345, "model": "...", "pid": 4242, "url": "http://...",
+"lifecycle": {"load_ms": 12.5, ...}}`` (the lifecycle facts the host measured while starting)
 ``FLPERF_HOST_ERROR {"kind": "port_in_use", "message": "..."}``
+``FLPERF_HOST_STOPPED {"unload_ms": 3.1, ...}`` (after a graceful stop: the unload it timed)
 
 Every other line on stdout or stderr is a log line, ``[level] message`` where it has a level.
 """
@@ -14,8 +17,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from flperf.bench.lifecycle import ModelLifecycle
+
 READY_PREFIX = "FLPERF_HOST_READY "
 ERROR_PREFIX = "FLPERF_HOST_ERROR "
+STOPPED_PREFIX = "FLPERF_HOST_STOPPED "
 
 
 class HostErrorKind(StrEnum):
@@ -49,11 +55,31 @@ class ReadyInfo:
     model: str
     pid: int
     url: str
+    lifecycle: ModelLifecycle | None = None
+    """What the host measured while starting (runtime start, model load, memory after it)."""
 
 
 def ready_line(info: ReadyInfo) -> str:
-    payload = {"port": info.port, "model": info.model, "pid": info.pid, "url": info.url}
+    payload: dict[str, Any] = {
+        "port": info.port,
+        "model": info.model,
+        "pid": info.pid,
+        "url": info.url,
+    }
+    if info.lifecycle is not None:
+        payload["lifecycle"] = info.lifecycle.model_dump(mode="json", exclude_none=True)
     return READY_PREFIX + json.dumps(payload)
+
+
+def stopped_line(facts: ModelLifecycle) -> str:
+    return STOPPED_PREFIX + json.dumps(facts.model_dump(mode="json", exclude_none=True))
+
+
+def parse_stopped(line: str) -> ModelLifecycle | None:
+    """The facts of a stop line (None for any other line; ValueError for a broken one)."""
+    if not line.startswith(STOPPED_PREFIX):
+        return None
+    return ModelLifecycle.model_validate_json(line[len(STOPPED_PREFIX) :])
 
 
 def error_line(kind: HostErrorKind, message: str) -> str:
@@ -64,7 +90,14 @@ def parse_ready(line: str) -> ReadyInfo | None:
     if not line.startswith(READY_PREFIX):
         return None
     data: dict[str, Any] = json.loads(line[len(READY_PREFIX) :])
-    return ReadyInfo(int(data["port"]), str(data["model"]), int(data["pid"]), str(data["url"]))
+    facts = data.get("lifecycle")
+    return ReadyInfo(
+        int(data["port"]),
+        str(data["model"]),
+        int(data["pid"]),
+        str(data["url"]),
+        ModelLifecycle.model_validate(facts) if isinstance(facts, dict) else None,
+    )
 
 
 def parse_error(line: str) -> tuple[HostErrorKind, str] | None:

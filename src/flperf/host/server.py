@@ -22,6 +22,7 @@ from typing import Any, ParamSpec
 
 import orjson
 
+from flperf.bench.lifecycle import ModelLifecycle
 from flperf.host.chat_params import BadRequest, ChatParams, parse_chat_request
 from flperf.host.connection import (
     SERVER_NAME,
@@ -43,8 +44,14 @@ P = ParamSpec("P")
 class HostApp:
     """Routes and in-flight bookkeeping of one host; call it with each request."""
 
-    def __init__(self, engine: ChatEngine, alias: str | None = None) -> None:
+    def __init__(
+        self,
+        engine: ChatEngine,
+        alias: str | None = None,
+        lifecycle: ModelLifecycle | None = None,
+    ) -> None:
         self.engine = engine
+        self.lifecycle = lifecycle
         self.names = {engine.model_id} | ({alias} if alias else set())
         self.started = time.time()
         self.pool = ThreadPoolExecutor(max_workers=MAX_WORKERS, thread_name_prefix="generate")
@@ -106,7 +113,7 @@ class HostApp:
         except Exception as exc:
             _answer(conn, _error(500, f"cannot ask the runtime: {exc}", keep), keep)
             return
-        payload = {
+        payload: dict[str, Any] = {
             "status": "ok" if loaded else "model not loaded",
             "server": SERVER_NAME,
             "model": self.engine.model_id,
@@ -116,6 +123,8 @@ class HostApp:
             "served": self.served,
             "uptime_s": round(time.time() - self.started, 3),
         }
+        if self.lifecycle is not None:
+            payload["lifecycle"] = self.lifecycle.model_dump(mode="json", exclude_none=True)
         _answer(conn, json_response(200 if loaded else 503, payload, keep), keep)
 
     def _chat(self, request: HttpRequest, conn: HostConnection) -> None:

@@ -23,10 +23,19 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from time import perf_counter
 from typing import IO
 
+from flperf.bench.lifecycle import ModelLifecycle
 from flperf.endpoint_health import HealthReport, one_token_request
-from flperf.host.protocol import HostErrorKind, ReadyInfo, parse_error, parse_ready, split_level
+from flperf.host.protocol import (
+    HostErrorKind,
+    ReadyInfo,
+    parse_error,
+    parse_ready,
+    parse_stopped,
+    split_level,
+)
 from flperf.process_control import group_leader_options, stop_tree
 from flperf.providers.errors import ServerStartError
 
@@ -67,8 +76,14 @@ class HostHandle:
         model_id: str,
         log_limit: int,
         on_log: LogCallback | None,
+        spawned: float | None = None,
     ) -> None:
         self.process = process
+        self._spawned = spawned if spawned is not None else perf_counter()
+        self._startup_ms: float | None = None
+        self._stopped: ModelLifecycle | None = None  # the host's stop line
+        self._stop_ms: float | None = None
+        self._stopped_at: float | None = None
         self.pid = process.pid
         self.requested_model = model_id
         self.logs: deque[HostLogRecord] = deque(maxlen=log_limit)
@@ -145,11 +160,15 @@ class HostHandle:
                 except (ValueError, KeyError):
                     ready, error = None, None
                 if ready is not None:
+                    self._startup_ms = (perf_counter() - self._spawned) * 1000.0
                     self.ready = ready
                     self._settled.set()
                 elif error is not None:
                     self.start_error = error
                     self._settled.set()
+            elif name == "stdout" and self.ready is not None and self._stopped is None:
+                with contextlib.suppress(ValueError):
+                    self._stopped = parse_stopped(line)
             level, message = split_level(line, default)
             record = HostLogRecord(time.time(), level, message, name)
             with self._new_log:
@@ -203,11 +222,37 @@ class HostHandle:
 
     # -- control -------------------------------------------------------------------------
 
+    @property
+    def lifecycle(self) -> ModelLifecycle | None:
+        """What starting (and, once stopped, stopping) this host took; None before it is ready.
+
+        The host's own figures (runtime start, model load, memory after it, unload) with the
+        parent's: spawn to ready, and asking it to stop until it exited.
+        """
+        if self.ready is None:
+            return None
+        facts = (self.ready.lifecycle or ModelLifecycle(source="flperf-host")).merged(
+            ModelLifecycle(startup_ms=self._startup_ms)
+        )
+        if self.returncode is None:
+            return facts
+        facts = facts.merged(self._stopped).merged(ModelLifecycle(stop_ms=self._stop_ms))
+        if self._stopped is None:
+            facts = facts.merged(ModelLifecycle(unloaded_at=self._stopped_at)).with_reason(
+                "unload", "the host ended without unloading the model (killed, or it crashed)"
+            )
+        return facts
+
     def stop(self, timeout_s: float = 5.0) -> int | None:
         """Stop the host and what it started (ask, then kill after ``timeout_s``); the status."""
+        asked = perf_counter()
+        running = self.alive
         stop_tree(self.process, timeout_s)
         for reader in self._readers:
             reader.join(2.0)
+        if running and self._stop_ms is None:
+            self._stop_ms = (perf_counter() - asked) * 1000.0
+            self._stopped_at = time.time()
         return self.returncode
 
     def health(self, timeout_s: float = 30.0) -> HealthReport:
@@ -290,6 +335,7 @@ def start_host(
     )
     # The parent reads UTF-8; on Windows a piped child would write its ANSI code page.
     env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONIOENCODING="utf-8")
+    spawned = perf_counter()
     process = subprocess.Popen(
         command,
         stdin=subprocess.DEVNULL,
@@ -301,7 +347,7 @@ def start_host(
         env=env,
         **group_leader_options(),
     )
-    handle = HostHandle(process, model_id, log_limit, on_log)
+    handle = HostHandle(process, model_id, log_limit, on_log, spawned)
     handle.wait_ready(timeout)
     return handle
 

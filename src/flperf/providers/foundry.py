@@ -11,9 +11,11 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from time import perf_counter
 from typing import Any
 
 from flperf import config
+from flperf.bench.lifecycle import ModelLifecycle
 from flperf.providers.catalog_model import CatalogListing, CatalogModel
 from flperf.providers.downloads import DownloadState, DownloadTask
 from flperf.providers.errors import (
@@ -30,6 +32,7 @@ from flperf.providers.local_models import (
     DEMO_MODEL_ID,
     describe,
     ensure_demo,
+    folder_mib,
     register_folder,
     unregister,
 )
@@ -88,6 +91,7 @@ class FoundryProvider(Provider):
         self._catalog_max_age_s = catalog_max_age_s
         self._hosts = hosts
         self._downloads: dict[str, DownloadTask] = {}
+        self._downloaded: dict[str, ModelLifecycle] = {}  # downloads this provider ran
         self._logs_lock = threading.Lock()
         self._log_cursor: dict[str, tuple[ServingHost, LogLine]] = {}
         self._stopped: dict[str, ServingHost] = {}  # stopped hosts whose last lines are unread
@@ -326,15 +330,30 @@ class FoundryProvider(Provider):
             model = self._sdk_model(model_id)
             if model.is_cached:
                 return
+            began = perf_counter()
             model.download(progress_callback=progress, cancel_event=cancel)
             if cancel.is_set():
                 raise DownloadCancelledError(f"download of {model_id} cancelled")
+            took_ms = (perf_counter() - began) * 1000.0
+            self._remember_download(model_id, model, took_ms)
 
         with self._lock:
             self._refuse_while_switching()  # checked again: a switch may have begun meanwhile
             task = DownloadTask(model_id, work, on_progress)
             self._downloads[model_id] = task
         return task
+
+    def _remember_download(self, model_id: str, model: Any, took_ms: float) -> None:
+        info = describe(model)
+        size = folder_mib(info.path) if info.path else info.size_mb
+        facts = ModelLifecycle(download_ms=took_ms, download_mb=size, downloaded_at=time.time())
+        with self._lock:
+            for key in {model_id, info.id}:
+                self._downloaded[key] = facts
+
+    def _download_facts(self, *model_ids: str) -> ModelLifecycle | None:
+        with self._lock:
+            return next((self._downloaded[m] for m in model_ids if m in self._downloaded), None)
 
     def _refuse_while_switching(self) -> None:
         if self._switching:
@@ -399,21 +418,40 @@ class FoundryProvider(Provider):
                 self._starting -= 1
         with self._logs_lock:
             self._stopped.pop(target.model_id, None)
-        return _served(handle)
+        return _served(handle, self._host_facts(target, handle))
 
-    def stop(self, target: ModelTarget, timeout_s: float = 5.0) -> None:
+    def stop(self, target: ModelTarget, timeout_s: float = 5.0) -> ModelLifecycle | None:
+        """Stop the model's host; what starting and stopping it took (None: none ran)."""
         pool = self._pool()
         handle = pool.get(target.model_id)
         pool.stop(target.model_id, timeout_s=timeout_s)
-        if handle is not None:
+        if handle is None:
+            return None
+        with self._logs_lock:
+            self._stopped[target.model_id] = handle
+        return self._host_facts(target, handle)
+
+    def lifecycle(self, target: ModelTarget) -> ModelLifecycle:
+        """The facts of the model's host (running, or stopped and not yet read) and of the
+        download this provider ran for it."""
+        handle = self._hosts.get(target.model_id) if self._hosts is not None else None
+        if handle is None:
             with self._logs_lock:
-                self._stopped[target.model_id] = handle
+                handle = self._stopped.get(target.model_id)
+        if handle is not None:
+            return self._host_facts(target, handle)
+        facts = self._download_facts(target.model_id) or ModelLifecycle(source=HOST_KIND)
+        return facts.with_reason("load", "not started by this server since it started")
+
+    def _host_facts(self, target: ModelTarget, handle: ServingHost) -> ModelLifecycle:
+        facts = handle.lifecycle or ModelLifecycle(source=HOST_KIND)
+        return facts.merged(self._download_facts(target.model_id, handle.model_id))
 
     def server(self, target: ModelTarget) -> ServerProcess | None:
         handle = self._hosts.get(target.model_id) if self._hosts is not None else None
         if handle is None:
             return None
-        return ServerProcess(_served(handle), handle.returncode)
+        return ServerProcess(_served(handle, self._host_facts(target, handle)), handle.returncode)
 
     def new_logs(self, target: ModelTarget) -> Sequence[LogLine]:
         key = target.model_id
@@ -466,9 +504,13 @@ class FoundryProvider(Provider):
             task.wait(max(0.0, deadline - time.monotonic()))
 
 
-def _served(handle: ServingHost) -> ServedModel:
+def _served(handle: ServingHost, lifecycle: ModelLifecycle | None = None) -> ServedModel:
     return ServedModel(
-        model=handle.model_id, base_url=handle.base_url, pid=handle.pid, kind=HOST_KIND
+        model=handle.model_id,
+        base_url=handle.base_url,
+        pid=handle.pid,
+        kind=HOST_KIND,
+        lifecycle=lifecycle,
     )
 
 

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Protocol
 
+from flperf.bench.lifecycle import ModelLifecycle
 from flperf.endpoint_health import HealthReport
 from flperf.providers.registry import LogLine
 
@@ -39,6 +40,11 @@ class ServingHost(Protocol):
     @property
     def logs(self) -> Iterable[LogLine]:
         """The lines it printed, oldest first (the newest few thousand)."""
+
+    @property
+    def lifecycle(self) -> ModelLifecycle | None:
+        """What starting it took (load time, memory after the load) and, once it was stopped,
+        what stopping took (unload); None until it is ready."""
 
     def health(self) -> HealthReport:
         """Alive, model loaded, and a one-token request answered."""

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from flperf.bench.lifecycle import ModelLifecycle
 from flperf.endpoint_health import HealthReport, one_token_request
 from flperf.providers.errors import EndpointUnreachableError
 from flperf.providers.registry import (
@@ -115,6 +116,59 @@ def probe_endpoint(endpoint: str, timeout_s: float = PROBE_TIMEOUT_S) -> Endpoin
     return EndpointInfo(base, True, kind, model_ids, detail=detail)
 
 
+OLLAMA_LOAD_TIME = (
+    "Ollama reports load_duration only in its own /api/generate and /api/chat answers, not "
+    "in the OpenAI-compatible stream flperf measures"
+)
+_MIB = 1024 * 1024
+
+
+def server_lifecycle(info: EndpointInfo, model_id: str, timeout_s: float) -> ModelLifecycle:
+    """What a server the user runs tells about ``model_id``'s lifecycle (never raises).
+
+    Ollama lists the models it holds in memory, with their size, on ``/api/ps``: whether the
+    model is loaded now (``cold_start``: the next request loads it) and how much memory it
+    takes. A flperf host tells the facts it measured on ``/health``. Other servers tell nothing
+    over their OpenAI-compatible API; `unavailable` says so.
+    """
+    facts = (
+        ModelLifecycle(source=info.kind)
+        .with_reason("download", "the user's server holds the model: flperf downloads nothing")
+        .with_reason("unload", "the user's server unloads models on its own terms")
+    )
+    if info.kind == "flperf-host":  # a host another flperf started: it tells its own facts
+        health = _get(info.base_url + "/health", timeout_s)
+        told = health.body.get("lifecycle") if isinstance(health.body, dict) else None
+        if isinstance(told, dict):
+            return ModelLifecycle.model_validate(told).model_copy(update={"source": info.kind})
+    if info.kind != "ollama":
+        why = f"this server ({info.kind}) tells nothing about loading models over its OpenAI API"
+        return facts.with_reason("load", why).with_reason("memory", why)
+    facts = facts.with_reason("load", OLLAMA_LOAD_TIME)
+    answer = _get(info.base_url + "/api/ps", timeout_s)
+    if answer.status != 200 or not isinstance(answer.body, dict):
+        why = f"Ollama's /api/ps did not answer ({answer.error or answer.status})"
+        return facts.with_reason("memory", why)
+    entry = _ollama_entry(answer.body, model_id)
+    if entry is None:
+        return facts.model_copy(update={"cold_start": True}).with_reason(
+            "memory", "not loaded now: Ollama loads a model on its first request"
+        )
+    size = entry.get("size")
+    memory = float(size) / _MIB if isinstance(size, int | float) and size > 0 else None
+    loaded = facts.model_copy(update={"cold_start": False, "memory_after_load_mb": memory})
+    return loaded.with_reason("memory", "Ollama's /api/ps gave no size for the model")
+
+
+def _ollama_entry(body: dict[str, Any], model_id: str) -> dict[str, Any] | None:
+    """The /api/ps entry of ``model_id`` (Ollama adds ``:latest`` to a name without a tag)."""
+    names = {model_id, model_id + ":latest"}
+    for entry in body.get("models") or []:
+        if isinstance(entry, dict) and ({entry.get("name"), entry.get("model")} & names):
+            return entry
+    return None
+
+
 def _pid(body: dict[str, Any]) -> int | None:
     for key in ("pid", "Pid", "processId"):
         value = body.get(key)
@@ -149,10 +203,23 @@ class OpenAIProvider(Provider):
             base_url=info.base_url + "/v1",
             pid=target.pid or info.server_pid,
             kind=info.kind,
+            lifecycle=server_lifecycle(info, target.model_id, self.timeout_s),
         )
 
     def stop(self, target: ModelTarget, timeout_s: float = 5.0) -> None:
         """Nothing to stop: the user owns the server."""
+
+    def lifecycle(self, target: ModelTarget) -> ModelLifecycle:
+        """What the server tells now (Ollama: whether the model is loaded, and its memory)."""
+        if not target.endpoint:
+            return ModelLifecycle(source="openai").with_reason("load", "no endpoint configured")
+        info = probe_endpoint(target.endpoint, self.timeout_s)
+        if not info.reachable:
+            why = f"{info.base_url} does not answer ({info.detail or 'no response'})"
+            return (
+                ModelLifecycle(source="openai").with_reason("load", why).with_reason("memory", why)
+            )
+        return server_lifecycle(info, target.model_id, self.timeout_s)
 
     def server(self, target: ModelTarget) -> ServerProcess | None:
         """None: flperf never starts the user's server."""

@@ -3,8 +3,9 @@
 A provider knows how a configured model becomes an OpenAI-compatible endpoint the benchmark
 can call (`start`), how to end that (`stop`), how to ask whether it still works (`health`),
 whether it runs that server itself (`owns_server`; then `server` and `new_logs` tell about the
-process), how to make the model available here (`prepare`) and what a run records about it
-(`run_facts`). The service layer reaches every provider through this interface only.
+process), how to make the model available here (`prepare`), what a run records about it
+(`run_facts`) and what loading and unloading it took (`ServedModel.lifecycle`, the facts `stop`
+returns, `lifecycle`). The service layer reaches every provider through this interface only.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, Protocol, TypeVar
 
+from flperf.bench.lifecycle import ModelLifecycle
 from flperf.endpoint_health import HealthReport
 from flperf.providers.errors import UnknownProviderError
 
@@ -58,6 +60,9 @@ class ServedModel:
     """Server process whose resources belong to this model, when known."""
     kind: str = "openai"
     """What serves it: ``flperf-host``, ``ollama``, ``foundry-0.8``, ``foundry``, ..."""
+    lifecycle: ModelLifecycle | None = None
+    """What loading it took and cost, as far as the server tells (`cold_start`: the next
+    request is the first after a load)."""
 
 
 @dataclass(frozen=True)
@@ -121,8 +126,9 @@ class Provider(ABC):
         """
 
     @abstractmethod
-    def stop(self, target: ModelTarget, timeout_s: float = 5.0) -> None:
-        """End what `start` began (no-op when nothing runs)."""
+    def stop(self, target: ModelTarget, timeout_s: float = 5.0) -> ModelLifecycle | None:
+        """End what `start` began (no-op when nothing runs); what stopping took (the unload),
+        None when nothing was stopped."""
 
     @abstractmethod
     def health(self, target: ModelTarget) -> HealthReport:
@@ -151,6 +157,14 @@ class Provider(ABC):
     def run_facts(self, target: ModelTarget) -> dict[str, Any]:
         """What a run's fingerprint records about ``target`` (exact variant, execution
         provider, files, endpoint...); raises a `ProviderError` when it cannot be told."""
+
+    def lifecycle(self, target: ModelTarget) -> ModelLifecycle:
+        """What this provider can tell now about loading and unloading ``target`` (never
+        raises; `unavailable` says what it cannot tell and why)."""
+        reason = f"the {self.name} provider tells nothing about loading models"
+        return ModelLifecycle(
+            unavailable={group: reason for group in ("download", "load", "memory", "unload")}
+        )
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release everything this provider holds (hosts, runtimes)."""

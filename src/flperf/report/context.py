@@ -1,4 +1,5 @@
-"""A run's context as text: its configuration, the machine it ran on, and what failed."""
+"""A run's context as text: its configuration, the machine it ran on, each model's lifecycle
+(load, memory, unload, cold and warm TTFT), and what failed."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flperf.bench.fingerprint import Fingerprint
+from flperf.bench.lifecycle import LifecycleRow, ModelLifecycle
 from flperf.bench.metric_catalog import trial_label
 from flperf.bench.records import error_key
 from flperf.bench.run_config import ClosedLoad, PoissonRateLoad, RateLoad, RunConfig
@@ -200,4 +202,65 @@ def trial_lines(report: RunReport, model_id: str) -> list[str]:
         ci = f"95 % CI [{number(stats.ci95_low)}, {number(stats.ci95_high)}]"
         spread = f"{number(stats.mean)} ± {number(stats.stdev)}"
         lines.append(f"{trial_label(key)}: {spread}, {ci} (n={stats.n})")
+    return lines
+
+
+@dataclass(frozen=True)
+class LifecycleColumn:
+    """A column of the lifecycle table: the `LifecycleRow` field, its heading, unit, meaning,
+    and the group whose reason explains a missing value."""
+
+    field: str
+    label: str
+    unit: str
+    group: str
+
+    @property
+    def description(self) -> str:
+        info = LifecycleRow.model_fields[self.field]
+        fallback = ModelLifecycle.model_fields.get(self.field)
+        return info.description or (fallback.description if fallback else None) or ""
+
+
+LIFECYCLE_COLUMNS: tuple[LifecycleColumn, ...] = (
+    LifecycleColumn("started_for_run", "Started for the run", "", "started"),
+    LifecycleColumn("load_ms", "Load", "ms", "load"),
+    LifecycleColumn("memory_after_load_mb", "Memory after load", "MiB", "memory"),
+    LifecycleColumn("unload_ms", "Unload", "ms", "unload"),
+    LifecycleColumn("first_ttft_ms", "First TTFT", "ms", "first"),
+    LifecycleColumn("cold_start", "Cold start", "", "cold"),
+    LifecycleColumn("warm_ttft_ms", "Warm TTFT", "ms", "warm"),
+)
+"""What the reports show of each model's lifecycle in a run, in order."""
+
+NOT_AVAILABLE = "n/a"
+"""Written where a server does not tell a lifecycle fact (the notes say why)."""
+
+
+@dataclass(frozen=True)
+class LifecycleLine:
+    """One model's lifecycle as text: a cell per `LIFECYCLE_COLUMNS`, and why facts are n/a."""
+
+    model_id: str
+    cells: list[str]
+    notes: list[str]
+
+
+def lifecycle_lines(report: RunReport) -> list[LifecycleLine]:
+    """Each model's lifecycle in the run (none when no model has any lifecycle fact, as in
+    documents of versions before lifecycle facts)."""
+    rows = [
+        r for r in report.document.lifecycle_rows() if r.source or r.started_for_run is not None
+    ]
+    lines = []
+    for row in rows:
+        cells = []
+        for column in LIFECYCLE_COLUMNS:
+            value = getattr(row, column.field)
+            if value is None and column.group in row.unavailable:
+                cells.append(NOT_AVAILABLE)
+            else:
+                cells.append(number(value, column.unit))
+        notes = [f"{group}: {why}" for group, why in row.unavailable.items()]
+        lines.append(LifecycleLine(row.model_id, cells, notes))
     return lines

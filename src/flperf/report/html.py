@@ -22,10 +22,12 @@ from flperf.bench.run_document import RunDocument
 from flperf.plotly_asset import plotly_js_path
 from flperf.report.charts import build_charts
 from flperf.report.context import (
+    LIFECYCLE_COLUMNS,
     config_line,
     config_rows,
     failure_rows,
     fingerprint_rows,
+    lifecycle_lines,
     slo_rows,
     trial_lines,
 )
@@ -263,6 +265,27 @@ def best_figures(report: RunReport) -> list[tuple[str, str, str]]:
 
 
 @functools.cache
+def lifecycle_table(report: RunReport) -> Table | None:
+    """Each model's lifecycle in the run (None when no model has any lifecycle fact)."""
+    lines = lifecycle_lines(report)
+    if not lines:
+        return None
+    notes = {line.model_id: "; ".join(line.notes) for line in lines}
+    return Table(
+        caption="Each model's lifecycle in this run (n/a: its server does not tell; why below)",
+        headings=[Heading(c.label, c.unit, c.description) for c in LIFECYCLE_COLUMNS],
+        rows=[
+            Row(
+                [report.name(line.model_id)],
+                [Cell(text) for text in line.cells],
+                title=notes[line.model_id],
+            )
+            for line in lines
+        ],
+        row_headers=["model"],
+    )
+
+
 def _environment() -> jinja2.Environment:
     return jinja2.Environment(
         loader=jinja2.PackageLoader("flperf.report", "templates"),
@@ -284,6 +307,12 @@ def render_html(report: RunReport) -> str:
         facts=summary_facts(report),
         best=best_figures(report),
         overview=key_table(report, totals, "Each model over all scenarios"),
+        lifecycle=lifecycle_table(report),
+        lifecycle_notes=[
+            (report.name(line.model_id), note)
+            for line in lifecycle_lines(report)
+            for note in line.notes
+        ],
         slos=[
             (report.name(r.model_id), r.objective, number(r.observed_ms), r.verdict)
             for r in slo_rows(report)

@@ -8,9 +8,11 @@ from flperf.bench.metric_catalog import metrics
 from flperf.bench.metrics import SMALL_SAMPLE, ResultMetrics
 from flperf.bench.run_document import RunDocument
 from flperf.report.context import (
+    LIFECYCLE_COLUMNS,
     config_line,
     failure_rows,
     fingerprint_line,
+    lifecycle_lines,
     slo_rows,
     trial_lines,
 )
@@ -80,6 +82,7 @@ def render_markdown(report: RunReport) -> str:
         if len(table) > 2:
             lines += [f"#### {md_text(report.name(model))}", "", *table, ""]
         lines += _slo_and_trial_lines(report, model)
+    lines += _lifecycle_table(report)
     failures = failure_rows(report)
     if failures:
         lines += ["**Failures**", ""]
@@ -94,6 +97,21 @@ def render_markdown(report: RunReport) -> str:
         f"\\* tail from fewer than {SMALL_SAMPLE} requests. {MISSING} not measured.</sub>"
     )
     return "\n".join(lines) + "\n"
+
+
+def _lifecycle_table(report: RunReport) -> list[str]:
+    """Each model's load, memory, unload and first/warm TTFT, with why a fact is n/a."""
+    rows = lifecycle_lines(report)
+    if not rows:
+        return []
+    headings = ["model", *(md_text(f"{c.label} {c.unit}".strip()) for c in LIFECYCLE_COLUMNS)]
+    lines = ["**Model lifecycle**", "", _row(headings)]
+    lines.append(_row(["---", *(["---:"] * len(LIFECYCLE_COLUMNS))]))
+    for row in rows:
+        lines.append(_row([md_text(report.name(row.model_id)), *row.cells]))
+    lines.append("")
+    notes = [f"- {md_text(report.name(r.model_id))}: {md_text(n)}" for r in rows for n in r.notes]
+    return [*lines, *notes, ""] if notes else lines
 
 
 def _slo_and_trial_lines(report: RunReport, model_id: str) -> list[str]:

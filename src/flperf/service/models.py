@@ -17,6 +17,7 @@ from collections.abc import Collection
 from typing import Any
 from urllib.parse import urlsplit
 
+from flperf.bench.lifecycle import ModelLifecycle
 from flperf.bench.runner import Target
 from flperf.providers import (
     CatalogListing,
@@ -220,6 +221,7 @@ class ModelService:
             raise _start_error(exc, message) from exc
         now = time.time()
         root = _root(served.base_url)
+        self._remember(row.id, served.lifecycle)
         if provider.owns_server:
             self._copy_server_logs(row, provider)
             self._update(
@@ -237,21 +239,58 @@ class ModelService:
         self._logbook.service(row.id, "info", f"Service started on {root}", pid=served.pid)
         return served
 
-    def stop(self, model_id: str) -> None:
-        """Stop the model's service (openai: nothing to stop, the status becomes stopped)."""
+    def stop(self, model_id: str) -> ModelLifecycle | None:
+        """Stop the model's service (openai: nothing to stop, the status becomes stopped); what
+        its provider tells of the server just stopped (its load and unload), None when nothing
+        was stopped."""
         row = self._row(model_id)
         with self._lock(model_id):
             provider = self._providers.get(row.provider)
             try:
-                provider.stop(self._target(row))
+                stopped = provider.stop(self._target(row))
             except ProviderError as exc:
                 raise UnavailableError(f"could not stop {row.alias}: {exc}") from exc
+            self._remember(model_id, stopped)
             if provider.owns_server:
                 self._copy_server_logs(row, provider)
                 self._update(model_id, status="stopped", endpoint=None, port=None, host_pid=None)
             else:
                 self._update(model_id, status="stopped")
         self._logbook.service(model_id, "info", "Service stopped")
+        return stopped
+
+    def _remember(self, model_id: str, facts: ModelLifecycle | None) -> ModelLifecycle | None:
+        """Merge new lifecycle facts into the model's latest ones; the result."""
+        if facts is None:
+            return None
+        with self._db.write() as session:
+            row = get_model(session, model_id, include_deleted=True)
+            if row is None:
+                return None
+            merged = _lifecycle_of(row).merged(facts.without_run_flags())
+            row.lifecycle = merged.model_dump(mode="json")
+        return merged
+
+    def lifecycle_now(self, model_id: str) -> ModelLifecycle:
+        """What the model's provider tells now (an Ollama server: whether the model is loaded
+        and its memory), also merged into the model's latest facts."""
+        row = self._row(model_id, include_deleted=True)
+        facts = self._providers.get(row.provider).lifecycle(self._target(row))
+        self._remember(model_id, facts)
+        return facts
+
+    def _remember_download(self, row: ModelRow, provider: Provider) -> None:
+        """Keep the time and size of a download the provider finished."""
+        facts = provider.lifecycle(self._target(row))
+        if facts.download_ms is not None:
+            self._remember(
+                row.id,
+                ModelLifecycle(
+                    download_ms=facts.download_ms,
+                    download_mb=facts.download_mb,
+                    downloaded_at=facts.downloaded_at,
+                ),
+            )
 
     def load(self, model_id: str) -> LoadView:
         """Make the model available locally: foundry downloads it when needed (in the
@@ -263,6 +302,8 @@ class ModelService:
         except ProviderError as exc:
             raise _start_error(exc, f"{row.alias}: {exc}") from exc
         self._logbook.service(model_id, "info", f"Load requested for {row.model_id}")
+        if preparation.state == "ready":
+            self._remember_download(row, provider)
         return _load_view(preparation)
 
     def download_status(self, model_id: str) -> LoadView:
@@ -271,7 +312,10 @@ class ModelService:
         provider = self._providers.started(row.provider)  # none made yet: nothing downloads
         if provider is None:
             return LoadView(state="ready", progress=100.0)
-        return _load_view(provider.prepare_status(self._target(row)))
+        preparation = provider.prepare_status(self._target(row))
+        if preparation.state == "ready":
+            self._remember_download(row, provider)
+        return _load_view(preparation)
 
     def health(self, model_id: str) -> HealthView:
         """Ask the service now (alive, model loaded, a one-token answer)."""
@@ -318,7 +362,9 @@ class ModelService:
         `purpose` says what for in the logs (e.g. `run run_1a2b...`).
 
         Returns the target and whether this call started the service (the caller stops it
-        after measuring). Raises `NotFoundError` / `UnavailableError` / `InvalidInputError`.
+        after measuring). The target's `lifecycle` holds the model's load facts, with whether
+        this call started (`started_for_run`) and loaded (`cold_start`) it. Raises
+        `NotFoundError` / `UnavailableError` / `InvalidInputError`.
         """
         row = self._row(model_id)
         with self._lock(model_id):
@@ -333,11 +379,21 @@ class ModelService:
                 started = True
             else:  # the user's server: check it answers (status and logs say what happened)
                 served = self._start_locked(row, reason=f"Checking the service for {purpose}")
+        facts = served.lifecycle or ModelLifecycle()
+        if provider.owns_server:  # a host started now loads the model now; a running one did
+            facts = facts.model_copy(update={"started_for_run": started, "cold_start": started})
+            if not started:  # its unload (if any) belongs to another cycle, not to this run
+                facts = facts.model_copy(update={"unload_ms": None, "stop_ms": None}).with_reason(
+                    "unload", "running before the run, and left running after it"
+                )
+        else:  # the user's server: only it can tell whether it holds the model already
+            facts = facts.model_copy(update={"started_for_run": False})
         target = Target(
             name=row.id,
             endpoint=served.base_url,
             served_model=served.model,
             pid=served.pid,
+            lifecycle=facts,
         )
         return target, started
 
@@ -444,6 +500,10 @@ def _owns_server(provider: str) -> bool:
         return provider_class(provider).owns_server
     except UnknownProviderError:  # a row of a provider this version no longer has
         return False
+
+
+def _lifecycle_of(row: ModelRow) -> ModelLifecycle:
+    return ModelLifecycle.model_validate(row.lifecycle or {})
 
 
 def _load_view(preparation: Preparation) -> LoadView:

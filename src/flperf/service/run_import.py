@@ -41,6 +41,7 @@ def check_importable(document: RunDocument) -> None:
     _check_length("run.model_ids", run.model_ids, _MODEL_ID)
     _check_length("run.model_aliases", run.model_aliases, _ALIAS)
     _check_length("run.scenarios", run.scenarios, _SCENARIO)
+    _check_length("run.lifecycle", run.lifecycle, _MODEL_ID)
     _check_length("results.model_id", (r.model_id for r in document.results), _MODEL_ID)
     _check_length("results.model_alias", (r.model_alias for r in document.results), _ALIAS)
     _check_length("results.scenario", (r.scenario for r in document.results), _SCENARIO)
@@ -98,6 +99,11 @@ def import_run(db: Database, document: RunDocument) -> str:
                 machine=run.machine or "unknown",
                 endpoint=run.endpoint,
                 duration_s=run.duration_s,
+                lifecycle={
+                    model_id: facts.model_dump(mode="json")
+                    for model_id, facts in run.lifecycle.items()
+                }
+                or None,
                 created_at=float(run.created_at),
                 started_at=run.started_at,
                 completed_at=run.completed_at,

@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from flperf.bench.lifecycle import lifecycle_rows
 from flperf.bench.records import RequestRecord
 from flperf.bench.run_config import RunConfig, field_name, workload_hash
 from flperf.bench.run_document import RunDocument, RunState
@@ -284,10 +285,13 @@ class RunService:
                 raise NotFoundError(f"run {run_id!r} not found")
             results = run_results(session, run_id)
         views = [ResultView.of(r) for r in results]
+        run = self._view(row, live)
+        summary = [v for v in views if v.scenario == SUMMARY_SCENARIO]
         return RunDetail(
-            run=self._view(row, live),
+            run=run,
             results=[v for v in views if v.scenario != SUMMARY_SCENARIO],
-            summary=[v for v in views if v.scenario == SUMMARY_SCENARIO],
+            summary=summary,
+            lifecycle=lifecycle_rows(run.model_ids, run.model_aliases, run.lifecycle, summary),
         )
 
     def status(self, run_id: str) -> RunStatusView:

@@ -1,9 +1,11 @@
 """A `RunSink` that stores a run as it is measured: records in batches, then each model's
-results and resource samples, and log records (used by the run worker process)."""
+results and resource samples, its lifecycle facts, and log records (used by the run worker
+process)."""
 
 from __future__ import annotations
 
 from flperf.bench.fingerprint import Fingerprint
+from flperf.bench.lifecycle import ModelLifecycle
 from flperf.bench.metrics import ResultMetrics
 from flperf.bench.records import RequestRecord
 from flperf.bench.resource_figures import ResourceSample
@@ -16,6 +18,7 @@ from flperf.store.runs_repo import (
     replace_results,
     result_row,
     set_hardware_info,
+    set_model_lifecycle,
 )
 
 
@@ -60,6 +63,10 @@ class StoreSink:
 
     def log(self, level: str, message: str) -> None:
         self._logbook.run(self._run_id, level, message)
+
+    def lifecycle(self, model: ModelRef, facts: ModelLifecycle) -> None:
+        with self._db.write() as session:
+            set_model_lifecycle(session, self._run_id, model.key, facts.model_dump(mode="json"))
 
     def close(self) -> int:
         """Store every record still queued; returns how many were stored in all."""

@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from flperf.bench.lifecycle import LifecycleRow, ModelLifecycle
 from flperf.bench.run_config import RunConfig
 from flperf.bench.run_document import (
     ProgressDetail,
@@ -47,6 +48,11 @@ class ModelView(BaseModel):
     last_heartbeat: int | None = Field(description="Last time the service was seen alive")
     created_at: int
     updated_at: int
+    lifecycle: ModelLifecycle | None = Field(
+        default=None,
+        description="Latest lifecycle facts: last load time, memory after it, last unload, "
+        "download (None until the model was first started)",
+    )
 
     @classmethod
     def of(cls, row: ModelRow) -> ModelView:
@@ -63,6 +69,7 @@ class ModelView(BaseModel):
             last_heartbeat=seconds(row.last_heartbeat),
             created_at=int(row.created_at),
             updated_at=int(row.updated_at),
+            lifecycle=ModelLifecycle.model_validate(row.lifecycle) if row.lifecycle else None,
         )
 
 
@@ -137,6 +144,9 @@ class RunView(RunInfo):
             scenarios=[str(name) for name in row.scenarios],
             workload_hash=row.workload_hash,
             sweep_id=row.sweep_id,
+            lifecycle={
+                str(k): ModelLifecycle.model_validate(v) for k, v in (row.lifecycle or {}).items()
+            },
             progress=detail.percent,
             progress_detail=detail,
         )
@@ -172,6 +182,11 @@ class RunDetail(BaseModel):
     run: RunView
     results: list[ResultView]
     summary: list[ResultView] = Field(description="One result per model over all scenarios")
+    lifecycle: list[LifecycleRow] = Field(
+        default_factory=list,
+        description="Per model: started for the run?, load time, memory after load, unload "
+        "time, and first (cold only when loaded for the run) and warm TTFT",
+    )
 
 
 class CurrentView(BaseModel):

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import logging
 import os
 import queue
@@ -27,6 +26,7 @@ from pydantic import BaseModel, ValidationError
 
 from flperf import config
 from flperf.bench import event_loop
+from flperf.bench.lifecycle import ModelLifecycle
 from flperf.bench.run_config import RunConfig
 from flperf.bench.run_document import RunState
 from flperf.bench.runner import Target
@@ -41,6 +41,7 @@ from flperf.service.worker_messages import (
     Finished,
     ProgressReport,
     Release,
+    Released,
     Serve,
     Served,
     decode,
@@ -134,9 +135,12 @@ class RemoteServing:
             raise ServeError(error or "the server gave no endpoint")
         return answer.target.target()
 
-    def release(self, key: str) -> None:
-        with contextlib.suppress(ServerGone):
-            self._link.ask(Release(key=key))
+    def release(self, key: str) -> ModelLifecycle | None:
+        try:
+            answer = self._link.ask(Release(key=key))
+        except ServerGone:
+            return None
+        return answer.lifecycle if isinstance(answer, Released) else None
 
 
 def _report_progress(session: BenchSession, link: ServerLink, stop: threading.Event) -> None:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import psutil
 from pydantic import BaseModel, ValidationError
 
+from flperf.bench.lifecycle import ModelLifecycle
 from flperf.bench.run_document import ProgressDetail, RunState
 from flperf.service.errors import ServiceError
 from flperf.service.logbook import Logbook
@@ -240,8 +241,7 @@ class WorkerHandle:
         elif isinstance(message, Serve):
             self._send(self._serve(message.key))
         elif isinstance(message, Release):
-            self._release(message.key)
-            self._send(Released())
+            self._send(Released(lifecycle=self._release(message.key)))
         elif isinstance(message, Finished):
             with self._lock:
                 self._finished = message
@@ -278,17 +278,25 @@ class WorkerHandle:
             self._logbook.run(self.run_id, "info", f"Started {alias} for this run")
         return Served(target=TargetData.of(target))
 
-    def _release(self, model_id: str) -> None:
+    def _release(self, model_id: str) -> ModelLifecycle | None:
+        """Stop the model when it was started for the run; its lifecycle facts afterwards (a
+        model left running: what its provider tells now)."""
         with self._lock:
-            if model_id not in self._started_here:
-                return
+            started = model_id in self._started_here
             self._started_here.discard(model_id)
+        if not started:
+            try:
+                return self._models.lifecycle_now(model_id)
+            except ServiceError:
+                return None
         alias = self._alias(model_id)
         try:
-            self._models.stop(model_id)
+            facts = self._models.stop(model_id)
             self._logbook.run(self.run_id, "info", f"Stopped {alias} (started for this run)")
+            return facts
         except ServiceError as exc:
             self._logbook.run(self.run_id, "warning", f"Could not stop {alias}: {exc}")
+            return None
 
     def _alias(self, model_id: str) -> str:
         try:

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal, cast
 
 from pydantic import BaseModel, Field, TypeAdapter
 
+from flperf.bench.lifecycle import ModelLifecycle
 from flperf.bench.run_document import RunState
 from flperf.bench.runner import Target
 
@@ -38,6 +39,7 @@ class TargetData(BaseModel):
     served_model: str
     api_key: str | None = None
     pid: int | None = None
+    lifecycle: ModelLifecycle | None = None
 
     @classmethod
     def of(cls, target: Target) -> TargetData:
@@ -47,10 +49,18 @@ class TargetData(BaseModel):
             served_model=target.served_model,
             api_key=target.api_key,
             pid=target.pid,
+            lifecycle=target.lifecycle,
         )
 
     def target(self) -> Target:
-        return Target(self.name, self.endpoint, self.served_model, self.api_key, self.pid)
+        return Target(
+            self.name,
+            self.endpoint,
+            self.served_model,
+            self.api_key,
+            self.pid,
+            lifecycle=self.lifecycle,
+        )
 
 
 class Served(BaseModel):
@@ -67,7 +77,10 @@ class Release(BaseModel):
 
 
 class Released(BaseModel):
+    """The answer to `Release`: what stopping the model took, when the server knows."""
+
     type: Literal["released"] = "released"
+    lifecycle: ModelLifecycle | None = None
 
 
 class ProgressReport(BaseModel):

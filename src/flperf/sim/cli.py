@@ -71,6 +71,10 @@ def simulate(
     capacity: Annotated[int | None, typer.Option(help=_help("capacity"))] = None,
     answer: Annotated[str | None, typer.Option(help=_help("answer"))] = None,
     log_limit: Annotated[int, typer.Option(help=_help("log_limit"))] = _default("log_limit"),
+    ollama: Annotated[bool, typer.Option(help=_help("ollama"))] = False,
+    ollama_size_mb: Annotated[float, typer.Option(help=_help("ollama_size_mb"))] = _default(
+        "ollama_size_mb"
+    ),
     spin_ms: Annotated[float, typer.Option(help=_help("spin_ms"))] = _default("spin_ms"),
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on (0 picks a free one).")] = 8000,
@@ -101,6 +105,8 @@ def simulate(
             capacity=capacity,
             answer=answer,
             log_limit=log_limit,
+            ollama=ollama,
+            ollama_size_mb=ollama_size_mb,
             spin_ms=spin_ms,
         )
     except ValidationError as exc:

@@ -59,6 +59,14 @@ class SimConfig(BaseModel):
         description="Responses generated at once; more wait in a FIFO queue (unset: no limit).",
     )
     log_limit: int = Field(200_000, ge=1, description="Requests kept in the write log.")
+    ollama: bool = Field(
+        False,
+        description="Also answer like Ollama: GET /api/version, and GET /api/ps listing the "
+        "model (with its memory) once a chat request has loaded it.",
+    )
+    ollama_size_mb: float = Field(
+        512.0, gt=0, description="Memory /api/ps reports for the loaded model, MiB (--ollama)."
+    )
     spin_ms: float = Field(
         0.0,
         ge=0,

@@ -54,6 +54,7 @@ class Planner:
         self._fault_rng = random.Random(self.config.seed)
         self._jitter_rng = random.Random(f"jitter-{self.config.seed}")
         self._slots = []
+        self.loaded = False  # like Ollama, the model loads on its first chat request
 
     def _draw_fault(self) -> str | None:
         if not self._rates:

@@ -153,13 +153,15 @@ class SimConnection(asyncio.Protocol):
                 self._reply(error_response(400, str(exc), keep_alive))
                 return
             record, steps = self._planner.plan(request, received_ns, keep_alive)
+            self._planner.loaded = True
             self._start(record, steps, received_ns)
             return
-        handler = _GET_ROUTES.get(path) if method == b"GET" else None
+        routes = _GET_ROUTES if self._planner.config.ollama else _PLAIN_GET_ROUTES
+        handler = routes.get(path) if method == b"GET" else None
         if handler is None and method == b"POST" and path == b"/sim/reset":
             handler = SimConnection._reset
         if handler is None:
-            known = path in _GET_ROUTES or path == b"/sim/reset"
+            known = path in routes or path == b"/sim/reset"
             status, message = (405, "method not allowed") if known else (404, "no such route")
             self._reply(error_response(status, message, keep_alive))
             return
@@ -176,6 +178,18 @@ class SimConnection(asyncio.Protocol):
         values = parse_qs(query.decode("latin-1")).get("summary", ["0"])
         summary = values[-1].lower() in ("1", "true", "yes")
         return self._planner.log.to_json(summary=summary)
+
+    def _ollama_version(self, query: bytes) -> dict[str, Any]:
+        return {"version": "0.0.0-flperf-sim"}
+
+    def _ollama_ps(self, query: bytes) -> dict[str, Any]:
+        """Ollama's loaded models: the simulated one once a chat request has loaded it."""
+        config = self._planner.config
+        if not self._planner.loaded:
+            return {"models": []}
+        size = int(config.ollama_size_mb * 1024 * 1024)
+        entry = {"name": config.model, "model": config.model, "size": size, "size_vram": 0}
+        return {"models": [entry]}
 
     def _config(self, query: bytes) -> dict[str, Any]:
         return self._planner.config.model_dump()
@@ -279,4 +293,11 @@ _GET_ROUTES = {
     b"/health": SimConnection._health,
     b"/sim/log": SimConnection._log,
     b"/sim/config": SimConnection._config,
+    b"/api/version": SimConnection._ollama_version,
+    b"/api/ps": SimConnection._ollama_ps,
+}
+_PLAIN_GET_ROUTES = {
+    path: handler
+    for path, handler in _GET_ROUTES.items()
+    if path not in (b"/api/version", b"/api/ps")
 }

@@ -97,6 +97,15 @@ def set_hardware_info(session: Session, run_id: str, info: dict[str, Any]) -> No
     session.execute(update(RunRow).where(RunRow.id == run_id).values(hardware_info=info))
 
 
+def set_model_lifecycle(
+    session: Session, run_id: str, model_id: str, facts: dict[str, Any]
+) -> None:
+    """Record one model's lifecycle facts in a run (replacing what it had for that model)."""
+    row = session.get(RunRow, run_id, with_for_update=True)
+    if row is not None:
+        row.lifecycle = {**(row.lifecycle or {}), model_id: facts}
+
+
 def delete_measured_results(session: Session, run_id: str) -> None:
     """Delete a run's results computed from records (rows of models that could not start stay)."""
     session.execute(delete(ResultRow).where(ResultRow.run_id == run_id, ResultRow.error.is_(None)))

@@ -73,6 +73,8 @@ class ModelRow(Base):
     status: Mapped[str] = mapped_column(String(20))
     last_error: Mapped[str | None] = mapped_column(Text)
     last_heartbeat: Mapped[float | None] = mapped_column(Float)
+    # the latest `ModelLifecycle` facts: last load, memory after it, last unload, download
+    lifecycle: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[float] = mapped_column(Float)
     updated_at: Mapped[float] = mapped_column(Float)
     deleted_at: Mapped[float | None] = mapped_column(Float)
@@ -104,6 +106,8 @@ class RunRow(Base):
     endpoint: Mapped[str | None] = mapped_column(String(2000))  # of a run reported by the CLI
     duration_s: Mapped[float | None] = mapped_column(Float)  # measured length, exact
     sweep_id: Mapped[str | None] = mapped_column(String(40))  # the sweep it is a point of
+    # model id -> the `ModelLifecycle` of that model in this run
+    lifecycle: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[float] = mapped_column(Float)
     started_at: Mapped[float | None] = mapped_column(Float)
     completed_at: Mapped[float | None] = mapped_column(Float)

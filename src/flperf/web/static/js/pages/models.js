@@ -4,6 +4,7 @@ import { api, hasRoute, seg } from "../api.js";
 import { h, $, show, badge, empty, failure, table, toast, poll, confirmAction, busy, facts } from "../dom.js";
 import * as f from "../format.js";
 import { mountCacheSection } from "../model_cache.js";
+import { modelColumn, modelFacts } from "../lifecycle.js";
 
 let models = [];
 let lastModelsJson = "";
@@ -111,6 +112,7 @@ function renderModels(force = false) {
     { label: "Status", value: statusCell },
     { label: "Endpoint", class: "clip mono", value: (m) => m.endpoint || "–" },
     { label: "Last seen", value: (m) => f.ago(m.last_heartbeat) },
+    modelColumn(),
     { label: "Actions", value: actionsCell },
   ], { rowClass: (m) => `model-row status-${m.status}` }));
   document.querySelectorAll("#configured tbody tr").forEach((row, i) => {
@@ -290,6 +292,8 @@ async function openDetails(model) {
       ["Endpoint", model.endpoint || "–"],
       ["Added", f.when(model.created_at)],
     ]),
+    h("h3", { text: "Lifecycle" }),
+    h("div", { id: "detail-lifecycle" }, facts(modelFacts(model.lifecycle))),
     h("h3", { text: "Health" }), healthBox,
     h("button", { class: "button small", type: "button", text: "Check again",
       on: { click: () => loadHealth(model) } }),

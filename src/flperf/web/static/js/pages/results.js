@@ -7,6 +7,7 @@ import { catalogue, metricColumns, metricText, metricsOf } from "../metric_colum
 import { chartGrid, drawDistributions, drawLatency, drawResources, drawThroughput, drawTradeoff } from "../results_charts.js";
 import { requestsSection } from "../requests_table.js";
 import { aliasLookup, newestFirst, requestCount, runLink, runMachine, runModels, runStatus } from "../runs.js";
+import { runLifecycleTable } from "../lifecycle.js";
 
 const params = new URLSearchParams(window.location.search);
 const runId = params.get("run");
@@ -198,7 +199,7 @@ async function showRun() {
     }
     return;
   }
-  const { run, results = [], summary = [] } = detail;
+  const { run, results = [], summary = [], lifecycle = [] } = detail;
   const aliasOf = aliasLookup(run);
   $("results-title").textContent = `Results · ${run.suite_name} · ${runModels(run).join(", ")}`;
   document.title = `Results ${run.id} · FLPerformance`;
@@ -210,6 +211,10 @@ async function showRun() {
     summary.length ? summaryCards(catalog, summary, aliasOf)
       : empty("No results yet.", run.status === "running" || run.status === "queued"
         ? "Results appear when the first model finishes its scenarios." : "This run produced no results; see the run log below."),
+    lifecycle.length ? h("section", { class: "card", id: "lifecycle" },
+      h("div", { class: "card-head" }, h("h2", { text: "Model lifecycle" }),
+        h("span", { class: "muted small", text: "Cold TTFT only when the run loaded the model; n/a where the server does not tell (hover for why)." })),
+      runLifecycleTable(lifecycle, aliasOf)) : null,
     h("section", { class: "card" }, h("div", { class: "card-head" }, h("h2", { text: "Charts" })), chartGrid()),
     rows.length ? h("section", { class: "card", id: "metrics" },
       h("div", { class: "card-head" }, h("h2", { text: "Per-scenario results" })),
