@@ -11,6 +11,9 @@ with `lifecycle`, only the lifecycle views (the demo model and an Ollama-like si
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -25,6 +28,7 @@ from tests.chromium import launch_chromium
 from tests.web.conftest import DESKTOP
 
 DEMO_ID = "flperf-demo-generic-cpu:1"
+SHORT = ["Short Q&A", "Medium Q&A"]
 CONFIG: dict[str, Any] = {"iterations": 10, "warmup": 1, "concurrency": 2, "max_tokens": 64}
 
 
@@ -244,13 +248,73 @@ def capture_lifecycle(out_dir: Path) -> None:
             server.stop()
 
 
+def capture_fleet_and_quality(out_dir: Path) -> None:
+    """Fleet mode: the demo model measured by the server on "lab-desktop" and reported by the
+    CLI from "laptop-a" (dashboard, Compare across machines); quality beside speed: a model
+    that answers right against a faster one that does not."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    home = Path(tempfile.mkdtemp(prefix="flperf-shots-"))
+    right = SimConfig(model="steady-7b", ttft_ms=60, itl_ms=9, jitter=0.2, answer="Canberra.")
+    fast = SimConfig(model="quick-1b", ttft_ms=25, itl_ms=3, jitter=0.2)
+    env = {"FLPERF_MACHINE_NAME": "lab-desktop"}
+    with start_simulator(right) as good, start_simulator(fast) as quick:
+        server = start_server(home, f"sqlite:///{home / 'flperf.db'}", env=env)
+        try:
+            demo = server.post("/models", json={"alias": "flperf-demo", "model_id": DEMO_ID})
+            here = run(server, [demo.json()["model"]["id"]], iterations=6, scenarios=SHORT)
+            wait_run_finished(server, here, timeout=600)
+            laptop = home / "laptop.json"
+            subprocess.run(
+                [
+                    sys.executable, "-m", "flperf", "bench", "--model", DEMO_ID, "--scenario",
+                    SHORT[0], "--scenario", SHORT[1], "--iterations", "6", "--concurrency", "2",
+                    "--max-tokens", "64", "--json", str(laptop), "--report-to", server.url,
+                    "--quiet",
+                ],
+                check=True, timeout=600, capture_output=True,
+                env={**os.environ, "FLPERF_MACHINE_NAME": "laptop-a",
+                     "FLPERF_HOME": str(home / "laptop")},
+            )  # fmt: skip
+            there = json.loads(laptop.read_text())["run"]["id"]
+            ids = []
+            for alias, sim in (("steady-7b", good), ("quick-1b", quick)):
+                body = {"alias": alias, "model_id": alias, "provider": "openai",
+                        "endpoint": sim.url}  # fmt: skip
+                ids.append(server.post("/models", json=body).json()["model"]["id"])
+            both = run(server, ids, iterations=12, scenarios=SHORT[:1])
+            wait_run_finished(server, both, timeout=600)
+            with sync_playwright() as playwright:
+                browser = launch_chromium(playwright)
+                page = browser.new_page(viewport=DESKTOP)
+                shoot(page, server.url + "/", out_dir / "dashboard-fleet.png", "#fleet table")
+                shoot(
+                    page,
+                    server.url + f"/compare?runs={here},{there}",
+                    out_dir / "compare-machines.png",
+                    "body[data-ready=true]",
+                )
+                page.goto(server.url + f"/compare?runs={both}")
+                expect(page.locator("body[data-ready=true]")).to_be_visible(timeout=30_000)
+                page.add_style_tag(content=".topbar { position: static; }")
+                page.locator("#comparison section.card", has_text=SHORT[0]).screenshot(
+                    path=str(out_dir / "compare-quality.png")
+                )
+                print(f"saved {out_dir / 'compare-quality.png'}")
+                browser.close()
+        finally:
+            server.stop()
+
+
 if __name__ == "__main__":
     target = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/images")
     if sys.argv[2:] == ["sweeps"]:
         capture_sweeps(target)
     elif sys.argv[2:] == ["lifecycle"]:
         capture_lifecycle(target)
+    elif sys.argv[2:] == ["fleet"]:
+        capture_fleet_and_quality(target)
     else:
         capture(target)
         capture_sweeps(target)
         capture_lifecycle(target)
+        capture_fleet_and_quality(target)

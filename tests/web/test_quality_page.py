@@ -18,8 +18,9 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def run_id(server: LiveServer) -> Iterator[str]:
-    right = SimConfig(ttft_ms=3, itl_ms=1, output_tokens=12, answer="It is Canberra.")
-    wrong = SimConfig(ttft_ms=1, itl_ms=0.3, output_tokens=12)
+    # Decode 200 against 2,000 tokens/s: "better" survives a loaded machine's noise.
+    right = SimConfig(ttft_ms=3, itl_ms=5, output_tokens=16, answer="It is Canberra.")
+    wrong = SimConfig(ttft_ms=1, itl_ms=0.5, output_tokens=16)
     with start_simulator(right) as good, start_simulator(wrong) as fast:
         ids = []
         for alias, sim in (("answers-right", good), ("answers-fast", fast)):
