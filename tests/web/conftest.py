@@ -5,12 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.api.server import LiveServer, start_server
 from tests.chromium import chromium_missing, launch_chromium
 
 DESKTOP = {"width": 1280, "height": 800}
+
+# A page's data arrives from a server sharing two cores with another test worker, its own
+# simulators and Chromium: 5 s (Playwright's default) was seen to run out in CI.
+expect.set_options(timeout=15_000)
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

@@ -27,6 +27,8 @@ def test_catalog_groups_variants_with_device_and_provider(page: Page, server: Li
     if server.get("/system/health").json()["foundryLocal"] != "available":
         pytest.skip("Foundry Local is not usable here: the catalog lists nothing")
     page.goto("/models")
+    # The seeded list is fresh: the page says so once the catalog has arrived.
+    expect(page.locator("#catalog-state")).to_have_text("public catalog up to date")
     qwen = page.locator('#catalog tbody tr[data-alias="qwen2.5-0.5b"]')
     expect(qwen).to_have_count(4)
     assert [row.get_attribute("data-model-id") for row in qwen.all()] == QWEN_IN_ORDER
