@@ -29,6 +29,8 @@ from tests.web.conftest import DESKTOP
 
 DEMO_ID = "flperf-demo-generic-cpu:1"
 SHORT = ["Short Q&A", "Medium Q&A"]
+MACHINE = {"FLPERF_MACHINE_NAME": "lab-desktop"}
+"""The machine the pictured server says it runs on (not this one's host name)."""
 CONFIG: dict[str, Any] = {"iterations": 10, "warmup": 1, "concurrency": 2, "max_tokens": 64}
 
 
@@ -53,7 +55,7 @@ def capture(out_dir: Path) -> None:
     home = Path(tempfile.mkdtemp(prefix="flperf-shots-"))
     sim_config = SimConfig(model="sim-chat", ttft_ms=40, itl_ms=4, jitter=0.3, fail_500=0.02)
     with start_simulator(sim_config) as sim:
-        server = start_server(home, f"sqlite:///{home / 'flperf.db'}")
+        server = start_server(home, f"sqlite:///{home / 'flperf.db'}", env=MACHINE)
         try:
             demo = server.post("/models", json={"alias": "flperf-demo", "model_id": DEMO_ID})
             external = server.post(
@@ -156,7 +158,7 @@ def capture_sweeps(out_dir: Path) -> None:
     home = Path(tempfile.mkdtemp(prefix="flperf-shots-"))
     sim_config = SimConfig(model="sim-chat", ttft_ms=25, itl_ms=3, jitter=0.1, capacity=8)
     with start_simulator(sim_config) as sim:
-        server = start_server(home, f"sqlite:///{home / 'flperf.db'}")
+        server = start_server(home, f"sqlite:///{home / 'flperf.db'}", env=MACHINE)
         try:
             demo = server.post("/models", json={"alias": "flperf-demo", "model_id": DEMO_ID})
             external = server.post(
@@ -205,7 +207,7 @@ def capture_lifecycle(out_dir: Path) -> None:
     home = Path(tempfile.mkdtemp(prefix="flperf-shots-"))
     sim_config = SimConfig(model="llama3.2:1b", ttft_ms=30, itl_ms=4, jitter=0.2, ollama=True)
     with start_simulator(sim_config) as sim:
-        server = start_server(home, f"sqlite:///{home / 'flperf.db'}")
+        server = start_server(home, f"sqlite:///{home / 'flperf.db'}", env=MACHINE)
         try:
             demo = server.post("/models", json={"alias": "flperf-demo", "model_id": DEMO_ID})
             external = server.post(
@@ -256,9 +258,8 @@ def capture_fleet_and_quality(out_dir: Path) -> None:
     home = Path(tempfile.mkdtemp(prefix="flperf-shots-"))
     right = SimConfig(model="steady-7b", ttft_ms=60, itl_ms=9, jitter=0.2, answer="Canberra.")
     fast = SimConfig(model="quick-1b", ttft_ms=25, itl_ms=3, jitter=0.2)
-    env = {"FLPERF_MACHINE_NAME": "lab-desktop"}
     with start_simulator(right) as good, start_simulator(fast) as quick:
-        server = start_server(home, f"sqlite:///{home / 'flperf.db'}", env=env)
+        server = start_server(home, f"sqlite:///{home / 'flperf.db'}", env=MACHINE)
         try:
             demo = server.post("/models", json={"alias": "flperf-demo", "model_id": DEMO_ID})
             here = run(server, [demo.json()["model"]["id"]], iterations=6, scenarios=SHORT)
@@ -296,7 +297,8 @@ def capture_fleet_and_quality(out_dir: Path) -> None:
                 page.goto(server.url + f"/compare?runs={both}")
                 expect(page.locator("body[data-ready=true]")).to_be_visible(timeout=30_000)
                 page.add_style_tag(content=".topbar { position: static; }")
-                page.locator("#comparison section.card", has_text=SHORT[0]).screenshot(
+                heading = page.locator("h2, h3", has_text=SHORT[0])
+                page.locator("#comparison section.card", has=heading).screenshot(
                     path=str(out_dir / "compare-quality.png")
                 )
                 print(f"saved {out_dir / 'compare-quality.png'}")
