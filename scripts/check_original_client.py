@@ -24,10 +24,12 @@ from pathlib import Path
 import httpx
 from playwright.sync_api import Page, sync_playwright
 
+from flperf.process_control import group_leader_options, stop_tree
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.api.server import LiveServer, start_server, wait_for
-from tests.chromium import launch_chromium
+from tests.chromium import launch_chromium, record_script_errors
 
 DEMO = {"alias": "flperf-demo", "model_id": "flperf-demo-generic-cpu:1"}
 PREVIEW_PORT = 4173
@@ -58,8 +60,8 @@ def walk(page: Page, base: str, server: LiveServer, shots: Path) -> str:
             page.get_by_text(wait_text).first.wait_for(timeout=20_000)
         page.wait_for_timeout(1000)  # the client polls; let its last answer render
         page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
-        text = page.locator("main, body").first.inner_text()
-        print(f"--- {name}: {' | '.join(text.split(chr(10))[11:18])}")
+        lines = page.locator("main, body").first.inner_text().splitlines()
+        print(f"--- {name}: {' | '.join(lines[11:18])}")  # past the header and navigation
 
     visit("/", "dashboard")
     visit("/models", "models", DEMO["alias"])
@@ -96,25 +98,29 @@ def main() -> int:
         model = server.post("/models", json=DEMO).json()["model"]
         server.post(f"/models/{model['id']}/start").raise_for_status()
         build_client(args.client, server.api)
+        # npx starts vite as its child: started as a group leader, the whole tree is stopped.
         preview = subprocess.Popen(
-            ["npx", "vite", "preview", "--host", "127.0.0.1", "--port", str(PREVIEW_PORT),
-             "--strictPort"],
-            cwd=args.client, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+            [
+                "npx",
+                "vite",
+                "preview",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(PREVIEW_PORT),
+                "--strictPort",
+            ],
+            cwd=args.client,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            **group_leader_options(),
+        )
         base = f"http://127.0.0.1:{PREVIEW_PORT}"
         wait_for(lambda: preview_up(base), timeout=30, what="vite preview")
         with sync_playwright() as playwright:
             browser = launch_chromium(playwright)
             page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.on("pageerror", lambda exc: problems.append(f"{page.url}: {exc}"))
-            page.on(
-                "console",
-                lambda msg: (
-                    problems.append(f"{page.url} console: {msg.text}")
-                    if msg.type == "error"
-                    else None
-                ),
-            )
+            record_script_errors(page, problems)
             page.on("dialog", lambda dialog: dialog.accept())
             status = walk(page, base, server, args.shots)
             browser.close()
@@ -122,8 +128,7 @@ def main() -> int:
             problems.append(f"the run ended {status}")
     finally:
         if preview is not None:
-            preview.terminate()
-            preview.wait(10)
+            stop_tree(preview)
         server.stop()
     print(f"screenshots in {args.shots}; problems: {len(problems)}")
     for problem in problems:

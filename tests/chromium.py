@@ -32,3 +32,14 @@ def chromium_missing() -> str | None:
 def launch_chromium(playwright: Any) -> Any:
     """Launch Debian's Chromium headless with the flags this closed network needs."""
     return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+
+
+def record_script_errors(page: Any, problems: list[str]) -> None:
+    """Append every uncaught script error and console error of ``page`` to ``problems``."""
+    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+    page.on(
+        "console",
+        lambda msg: (
+            problems.append(f"console {msg.type}: {msg.text}") if msg.type == "error" else None
+        ),
+    )

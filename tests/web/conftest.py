@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.api.server import LiveServer, start_server
-from tests.chromium import chromium_missing, launch_chromium
+from tests.chromium import chromium_missing, launch_chromium, record_script_errors
 
 DESKTOP = {"width": 1280, "height": 800}
 
@@ -65,13 +65,7 @@ def page(browser: Browser, server: LiveServer, problems: list[str]) -> Iterator[
     """A fresh page at desktop size; the test fails on any script error, failed load or dialog."""
     context = browser.new_context(viewport=DESKTOP, base_url=server.url, accept_downloads=True)
     tab = context.new_page()
-    tab.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
-    tab.on(
-        "console",
-        lambda msg: (
-            problems.append(f"console {msg.type}: {msg.text}") if msg.type == "error" else None
-        ),
-    )
+    record_script_errors(tab, problems)
     tab.on(
         "dialog", lambda dialog: (problems.append(f"dialog: {dialog.message}"), dialog.dismiss())
     )
