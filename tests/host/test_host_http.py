@@ -107,11 +107,17 @@ def test_unknown_model_name_is_404_and_bad_body_is_400(demo_host: HostHandle) ->
 
 def test_two_streams_are_served_at_the_same_time(demo_host: HostHandle) -> None:
     spans: dict[int, tuple[float, float]] = {}
+    # Both requests leave together (clients made beforehand, a barrier), and each stream is
+    # long (~4,000 tokens of the 4,096 context): a thread delayed on a busy machine once sent
+    # its request after the other's whole 1,500-token stream had ended.
+    clients = [httpx.Client(base_url=demo_host.base_url, timeout=60) for _ in range(2)]
+    together = threading.Barrier(2)
 
     def run(key: int) -> None:
-        body = chat(1500, stream=True)
+        body = chat(4000, stream=True)
         first = last = 0.0
-        with httpx.stream("POST", demo_host.base_url + "/chat/completions", json=body) as r:
+        together.wait()
+        with clients[key].stream("POST", "/chat/completions", json=body) as r:
             for line in r.iter_lines():
                 if '"content":"' in line and '"role"' not in line:
                     last = time.perf_counter()
@@ -123,6 +129,8 @@ def test_two_streams_are_served_at_the_same_time(demo_host: HostHandle) -> None:
         thread.start()
     for thread in threads:
         thread.join()
+    for client in clients:
+        client.close()
     (a_start, a_end), (b_start, b_end) = spans[0], spans[1]
     assert a_start < b_end and b_start < a_end  # their token streams overlap in time
 
